@@ -1,0 +1,57 @@
+"""The district registry: models, look-ups, validation, JSON storage."""
+
+from core.registry.models import (
+    BinSize,
+    BoundingBox,
+    Camera,
+    CollectionPoint,
+    Community,
+    CommunityKind,
+    Depot,
+    DeviceKind,
+    DeviceRef,
+    District,
+    FillSensor,
+    LevelSensor,
+    PestCrew,
+    PestSite,
+    PointCategory,
+    SewageOutlet,
+    Shift,
+    Town,
+    TransferStation,
+    Truck,
+)
+from core.registry.registry import LIST_NAMES, Registry
+from core.registry.store import dumps_registry, load_registry, registry_from_dict, save_registry
+from core.registry.validation import find_problems
+
+__all__ = [
+    "LIST_NAMES",
+    "BinSize",
+    "BoundingBox",
+    "Camera",
+    "CollectionPoint",
+    "Community",
+    "CommunityKind",
+    "Depot",
+    "DeviceKind",
+    "DeviceRef",
+    "District",
+    "FillSensor",
+    "LevelSensor",
+    "PestCrew",
+    "PestSite",
+    "PointCategory",
+    "Registry",
+    "SewageOutlet",
+    "Shift",
+    "Town",
+    "TransferStation",
+    "Truck",
+    "dumps_registry",
+    "find_problems",
+    "load_registry",
+    "registry_from_dict",
+    "save_registry",
+]

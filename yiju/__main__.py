@@ -1,0 +1,5 @@
+import sys
+
+from yiju.cli import main
+
+sys.exit(main())
