@@ -88,7 +88,12 @@ class SiteVisited:
 
 
 Message = (
-    BinReading | SewerReading | CameraHeartbeat | DeviceStatus | PointCleared | VehiclePosition
+    BinReading
+    | SewerReading
+    | CameraHeartbeat
+    | DeviceStatus
+    | PointCleared
+    | VehiclePosition
     | SiteVisited
 )
 
@@ -152,8 +157,16 @@ class _VisitedPayload(_Payload):
     duration_min: float | None = Field(None, ge=0, le=24 * 60)
 
 
-_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
-                 "too_short", "too_long", "string_too_short", "string_too_long"}
+_RANGE_ERRORS = {
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "too_short",
+    "too_long",
+    "string_too_short",
+    "string_too_long",
+}
 
 
 P = TypeVar("P", bound=_Payload)
@@ -193,16 +206,15 @@ def parse_ts(value: Timestamp | None, received_ms: int) -> int | Rejection:
 
 def _decode(payload: bytes) -> dict[str, Any] | Rejection:
     if len(payload) > MAX_PAYLOAD_BYTES:
-        return Rejection(
-            DeadLetterReason.TOO_LARGE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}"
-        )
+        return Rejection(DeadLetterReason.TOO_LARGE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
         data = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return Rejection(DeadLetterReason.BAD_JSON, str(exc)[:200])
     if not isinstance(data, dict):
-        return Rejection(DeadLetterReason.SCHEMA, f"payload is a JSON {type(data).__name__}, "
-                         "not an object")
+        return Rejection(
+            DeadLetterReason.SCHEMA, f"payload is a JSON {type(data).__name__}, not an object"
+        )
     return data
 
 
@@ -220,12 +232,16 @@ def parse(
     """
     parts = split_topic(topic, prefix)
     if parts is None:
-        return Rejection(DeadLetterReason.BAD_TOPIC, f"topic {topic[:200]!r} is not in the contract")
+        return Rejection(
+            DeadLetterReason.BAD_TOPIC, f"topic {topic[:200]!r} is not in the contract"
+        )
     if devices is not None:
         ref = devices.get(parts.device_id)
         if ref is None:
-            return Rejection(DeadLetterReason.UNKNOWN_DEVICE,
-                             f"device {parts.device_id[:64]!r} is not in the registry")
+            return Rejection(
+                DeadLetterReason.UNKNOWN_DEVICE,
+                f"device {parts.device_id[:64]!r} is not in the registry",
+            )
         if ref.kind != parts.kind:
             return Rejection(
                 DeadLetterReason.TOPIC_MISMATCH,
@@ -237,8 +253,9 @@ def parse(
     return _build(parts.family, parts.kind, parts.device_id, data, received_ms)
 
 
-def _build(family: str, kind: DeviceKind, device_id: str, data: dict[str, Any],
-           received_ms: int) -> Message | Rejection:
+def _build(
+    family: str, kind: DeviceKind, device_id: str, data: dict[str, Any], received_ms: int
+) -> Message | Rejection:
     if family == "status":
         status = _validate(_StatusPayload, data)
         if isinstance(status, Rejection):
@@ -267,8 +284,10 @@ def _build(family: str, kind: DeviceKind, device_id: str, data: dict[str, Any],
         if isinstance(c, Rejection):
             return c
         ts = parse_ts(c.ts, received_ms)
-        return ts if isinstance(ts, Rejection) else CameraHeartbeat(
-            device_id, ts, c.online, c.recording
+        return (
+            ts
+            if isinstance(ts, Rejection)
+            else CameraHeartbeat(device_id, ts, c.online, c.recording)
         )
 
     event_type = data.get("type")
@@ -278,26 +297,31 @@ def _build(family: str, kind: DeviceKind, device_id: str, data: dict[str, Any],
             if isinstance(e, Rejection):
                 return e
             ts = parse_ts(e.ts, received_ms)
-            return ts if isinstance(ts, Rejection) else PointCleared(
-                device_id, ts, e.point_id, e.route_id
+            return (
+                ts
+                if isinstance(ts, Rejection)
+                else PointCleared(device_id, ts, e.point_id, e.route_id)
             )
         if event_type == "position":
             p = _validate(_PositionPayload, data)
             if isinstance(p, Rejection):
                 return p
             ts = parse_ts(p.ts, received_ms)
-            return ts if isinstance(ts, Rejection) else VehiclePosition(
-                device_id, ts, p.lat, p.lon
-            )
-        return Rejection(DeadLetterReason.SCHEMA,
-                         f"vehicle event type {str(event_type)[:40]!r} is not cleared/position")
+            return ts if isinstance(ts, Rejection) else VehiclePosition(device_id, ts, p.lat, p.lon)
+        return Rejection(
+            DeadLetterReason.SCHEMA,
+            f"vehicle event type {str(event_type)[:40]!r} is not cleared/position",
+        )
     if event_type == "visited":
         v = _validate(_VisitedPayload, data)
         if isinstance(v, Rejection):
             return v
         ts = parse_ts(v.ts, received_ms)
-        return ts if isinstance(ts, Rejection) else SiteVisited(
-            device_id, ts, v.site_id, v.route_id, v.duration_min
+        return (
+            ts
+            if isinstance(ts, Rejection)
+            else SiteVisited(device_id, ts, v.site_id, v.route_id, v.duration_min)
         )
-    return Rejection(DeadLetterReason.SCHEMA,
-                     f"crew event type {str(event_type)[:40]!r} is not visited")
+    return Rejection(
+        DeadLetterReason.SCHEMA, f"crew event type {str(event_type)[:40]!r} is not visited"
+    )

@@ -22,7 +22,6 @@ API = "svc-api"
 SERVICE_ACCOUNTS = (INGEST, OPTIMIZER, SIMULATOR, API)
 
 
-
 def gateway_account(town_id: str) -> str:
     """The per-town gateway account (a LoRaWAN network server or NVR platform)."""
     return f"gw-{town_id}"

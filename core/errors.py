@@ -25,7 +25,7 @@ class InfluxError(YijuError):
     """InfluxDB did not do what was asked."""
 
 
-class InfluxUnreachable(InfluxError):
+class InfluxUnreachableError(InfluxError):
     """No answer from InfluxDB (connection refused, timeout, DNS)."""
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from core.errors import InfluxAuthError, InfluxError, InfluxQueryError, InfluxUnreachable
+from core.errors import InfluxAuthError, InfluxError, InfluxQueryError, InfluxUnreachableError
 from core.settings import Settings
 
 log = logging.getLogger("yiju.core")
@@ -65,26 +65,33 @@ class InfluxClient:
         self.retry_backoff_s = retry_backoff_s
         headers = {"Authorization": f"Token {token}"} if token else {}
         auth = (user, password) if user and password is not None and not token else None
-        self._http = httpx.Client(
-            base_url=self.url, headers=headers, auth=auth, timeout=timeout_s
-        )
+        self._http = httpx.Client(base_url=self.url, headers=headers, auth=auth, timeout=timeout_s)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, admin: bool = False,
-                      reader: bool = False) -> InfluxClient:
+    def from_settings(
+        cls, settings: Settings, *, admin: bool = False, reader: bool = False
+    ) -> InfluxClient:
         """Client with the service account (or the admin / read-only account)."""
         if settings.influx_token is not None:
-            return cls(settings.influx_url, settings.influx_db,
-                       token=settings.influx_token.get_secret_value(),
-                       timeout_s=settings.influx_timeout_s)
+            return cls(
+                settings.influx_url,
+                settings.influx_db,
+                token=settings.influx_token.get_secret_value(),
+                timeout_s=settings.influx_timeout_s,
+            )
         if admin:
             user, secret = settings.influx_admin_user, "influx_admin_password"
         elif reader:
             user, secret = settings.influx_reader_user, "influx_reader_password"
         else:
             user, secret = settings.influx_user, "influx_password"
-        return cls(settings.influx_url, settings.influx_db, user=user,
-                   password=settings.secret(secret), timeout_s=settings.influx_timeout_s)
+        return cls(
+            settings.influx_url,
+            settings.influx_db,
+            user=user,
+            password=settings.secret(secret),
+            timeout_s=settings.influx_timeout_s,
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -97,17 +104,23 @@ class InfluxClient:
 
     # --- transport ---------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
-                 content: bytes | None = None, data: Mapping[str, str] | None = None,
-                 retry: bool = True) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        data: Mapping[str, str] | None = None,
+        retry: bool = True,
+    ) -> httpx.Response:
         attempts = 1 + (self.retries if retry else 0)
         last: Exception | None = None
         for attempt in range(attempts):
             try:
-                resp = self._http.request(method, path, params=params, content=content,
-                                          data=data)
+                resp = self._http.request(method, path, params=params, content=content, data=data)
             except httpx.TransportError as exc:
-                last = InfluxUnreachable(
+                last = InfluxUnreachableError(
                     f"InfluxDB at {self.url} is unreachable ({type(exc).__name__}: {exc}); "
                     "is it running? `yiju services status` tells"
                 )
@@ -134,14 +147,20 @@ class InfluxClient:
         raise last
 
     def ping(self) -> str:
-        """The server's version; raises InfluxUnreachable when it does not answer."""
+        """The server's version; raises InfluxUnreachableError when it does not answer."""
         resp = self._request("GET", "/ping", retry=False)
-        return resp.headers.get("X-Influxdb-Version", "unknown")
+        return str(resp.headers.get("X-Influxdb-Version", "unknown"))
 
     # --- writing -------------------------------------------------------------
 
-    def write_lines(self, lines: Iterable[str], *, batch_size: int = DEFAULT_BATCH,
-                    precision: str = "ms", database: str | None = None) -> int:
+    def write_lines(
+        self,
+        lines: Iterable[str],
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        precision: str = "ms",
+        database: str | None = None,
+    ) -> int:
         """Write line-protocol lines in batches; returns the number of lines written."""
         written = 0
         params = {"db": database or self.database, "precision": precision}
@@ -157,8 +176,14 @@ class InfluxClient:
 
     # --- querying --------------------------------------------------------------
 
-    def query(self, influxql: str, *, params: Mapping[str, Any] | None = None,
-              database: str | None = None, method: str = "GET") -> list[dict[str, Any]]:
+    def query(
+        self,
+        influxql: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        database: str | None = None,
+        method: str = "GET",
+    ) -> list[dict[str, Any]]:
         """Run InfluxQL; returns the series of every statement (time in epoch ms).
 
         `params` are bound parameters (`$name` in the query), the safe way to
@@ -177,13 +202,15 @@ class InfluxClient:
         series: list[dict[str, Any]] = []
         for result in body.get("results", []):
             if "error" in result:
-                raise InfluxQueryError(f"InfluxDB rejected the query: {result['error']} "
-                                       f"(query: {influxql[:300]})")
+                raise InfluxQueryError(
+                    f"InfluxDB rejected the query: {result['error']} (query: {influxql[:300]})"
+                )
             series.extend(result.get("series", []))
         return series
 
-    def query_df(self, influxql: str, *, params: Mapping[str, Any] | None = None,
-                 database: str | None = None) -> pd.DataFrame:
+    def query_df(
+        self, influxql: str, *, params: Mapping[str, Any] | None = None, database: str | None = None
+    ) -> pd.DataFrame:
         """Run InfluxQL into one DataFrame; tags of grouped series become columns and
         `time` becomes a UTC datetime column. An empty result is an empty frame."""
         frames = []
@@ -207,8 +234,10 @@ class InfluxClient:
         """Create the database (idempotent) and set its default retention."""
         db = quote_ident(self.database)
         self.query(f"CREATE DATABASE {db}", method="POST")
-        self.query(f"ALTER RETENTION POLICY \"autogen\" ON {db} DURATION {retention} "
-                   "REPLICATION 1 DEFAULT", method="POST")
+        self.query(
+            f'ALTER RETENTION POLICY "autogen" ON {db} DURATION {retention} REPLICATION 1 DEFAULT',
+            method="POST",
+        )
 
     def drop_database(self) -> None:
         self.query(f"DROP DATABASE {quote_ident(self.database)}", method="POST")
@@ -217,8 +246,15 @@ class InfluxClient:
         rows = self.query("SHOW USERS")
         return [v[0] for s in rows for v in s.get("values", [])]
 
-    def ensure_user(self, user: str, password: str, *, admin: bool = False,
-                    grant: str | None = None, database: str | None = None) -> None:
+    def ensure_user(
+        self,
+        user: str,
+        password: str,
+        *,
+        admin: bool = False,
+        grant: str | None = None,
+        database: str | None = None,
+    ) -> None:
         """Create a user or reset its password; optionally grant READ/WRITE/ALL on the db."""
         ident, secret = quote_ident(user), quote_literal(password)
         if user in self.users():

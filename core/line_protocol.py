@@ -45,9 +45,7 @@ def line(
     InfluxDB does not accept empty tag values. A point must keep one field.
     """
     head = measurement.translate(_MEASUREMENT_ESCAPES)
-    tag_text = "".join(
-        f",{escape_key(k)}={escape_key(v)}" for k, v in sorted(tags.items()) if v
-    )
+    tag_text = "".join(f",{escape_key(k)}={escape_key(v)}" for k, v in sorted(tags.items()) if v)
     field_parts = []
     for k, v in fields.items():
         if v is None:

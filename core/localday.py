@@ -16,6 +16,7 @@ DEFAULT_TZ = "Asia/Shanghai"
 MS_PER_MINUTE = 60_000
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
+END_OF_DAY = time(23, 59, 59, 999_000)
 
 
 def zone(tz: str | ZoneInfo = DEFAULT_TZ) -> ZoneInfo:
@@ -76,11 +77,11 @@ class LocalDay:
 
     day: date
     tz: str = DEFAULT_TZ
-    cutoff: time = time(23, 59, 59, 999_000)
+    cutoff: time = END_OF_DAY
 
     @classmethod
     def of(cls, ms: int, tz: str = DEFAULT_TZ, cutoff: time | None = None) -> LocalDay:
-        return cls(local_date(ms, tz), tz, cutoff or cls.cutoff)
+        return cls(local_date(ms, tz), tz, cutoff or END_OF_DAY)
 
     @property
     def start_ms(self) -> int:

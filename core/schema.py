@@ -24,24 +24,41 @@ class Measurement:
         return self.name
 
 
-BIN = Measurement("bin", ("device_id", "point_id", "community", "town"),
-                  ("fill_pct", "temp_c", "battery_pct"))
-SEWER = Measurement("sewer", ("device_id", "outlet_id", "community", "town"),
-                    ("level_cm", "overflow_level_cm", "battery_pct"))
+BIN = Measurement(
+    "bin", ("device_id", "point_id", "community", "town"), ("fill_pct", "temp_c", "battery_pct")
+)
+SEWER = Measurement(
+    "sewer",
+    ("device_id", "outlet_id", "community", "town"),
+    ("level_cm", "overflow_level_cm", "battery_pct"),
+)
 CAMERA = Measurement("camera", ("device_id", "community", "town"), ("online", "recording"))
-CLEARANCE = Measurement("clearance", ("point_id", "community", "town", "vehicle_id"),
-                        ("fill_before_pct",))
-PEST_VISIT = Measurement("pest_visit", ("site_id", "community", "town", "crew_id"),
-                         ("duration_min",))
-VIOLATION = Measurement("violation", ("kind", "community", "town", "subject"),
-                        ("state", "value", "violation_id"))
-ROUTE_STOP = Measurement("route_stop", ("plan_id", "route_id", "vehicle_id", "plan_kind", "town"),
-                         ("seq", "stop_id", "eta_ms", "lat", "lon", "load_kg"))
+CLEARANCE = Measurement(
+    "clearance", ("point_id", "community", "town", "vehicle_id"), ("fill_before_pct",)
+)
+PEST_VISIT = Measurement(
+    "pest_visit", ("site_id", "community", "town", "crew_id"), ("duration_min",)
+)
+VIOLATION = Measurement(
+    "violation", ("kind", "community", "town", "subject"), ("state", "value", "violation_id")
+)
+ROUTE_STOP = Measurement(
+    "route_stop",
+    ("plan_id", "route_id", "vehicle_id", "plan_kind", "town"),
+    ("seq", "stop_id", "eta_ms", "lat", "lon", "load_kg"),
+)
 DEADLETTER = Measurement("deadletter", ("reason",), ("topic", "payload", "detail"))
 VEHICLE_POSITION = Measurement("vehicle_position", ("vehicle_id", "town"), ("lat", "lon"))
 
 ALL_MEASUREMENTS: tuple[Measurement, ...] = (
-    BIN, SEWER, CAMERA, CLEARANCE, PEST_VISIT, VIOLATION, ROUTE_STOP, DEADLETTER,
+    BIN,
+    SEWER,
+    CAMERA,
+    CLEARANCE,
+    PEST_VISIT,
+    VIOLATION,
+    ROUTE_STOP,
+    DEADLETTER,
     VEHICLE_POSITION,
 )
 

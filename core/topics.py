@@ -37,8 +37,12 @@ class Topics:
     def all_inbound(self) -> list[str]:
         """Filters covering everything devices, trucks and crews publish."""
         p = self.prefix
-        return [f"{p}/telemetry/#", f"{p}/status/#", f"{p}/vehicles/+/events",
-                f"{p}/crews/+/events"]
+        return [
+            f"{p}/telemetry/#",
+            f"{p}/status/#",
+            f"{p}/vehicles/+/events",
+            f"{p}/crews/+/events",
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +59,7 @@ def split_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> TopicParts | None:
     """Take an inbound device topic apart; None when it is not one of the contract's."""
     if not topic.startswith(prefix + "/"):
         return None
-    parts = topic[len(prefix) + 1:].split("/")
+    parts = topic[len(prefix) + 1 :].split("/")
     if len(parts) == 3 and parts[0] in ("telemetry", "status") and parts[2]:
         try:
             kind = DeviceKind(parts[1])

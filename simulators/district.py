@@ -92,15 +92,24 @@ class DistrictGenerator:
         s = self.options.scale
         towns, communities, points, outlets, cameras = [], [], [], [], []
         stations, depots, trucks, sites, crews = [], [], [], [], []
-        truck_counts = _split(round(nanhai.FLEET_TRUCKS * s),
-                              [self.town_population[t.id] for t in nanhai.TOWNS], minimum=2)
-        crew_counts = _split(round(nanhai.FLEET_PEST_CREWS * s),
-                             [t.units for t in nanhai.TOWNS], minimum=1)
-        for facts, n_trucks, n_crews in zip(nanhai.TOWNS, truck_counts, crew_counts,
-                                             strict=True):
-            town = Town(id=facts.id, name=facts.name, name_en=facts.name_en,
-                        population=self.town_population[facts.id], area_km2=facts.area_km2,
-                        lat=facts.lat, lon=facts.lon)
+        truck_counts = _split(
+            round(nanhai.FLEET_TRUCKS * s),
+            [self.town_population[t.id] for t in nanhai.TOWNS],
+            minimum=2,
+        )
+        crew_counts = _split(
+            round(nanhai.FLEET_PEST_CREWS * s), [t.units for t in nanhai.TOWNS], minimum=1
+        )
+        for facts, n_trucks, n_crews in zip(nanhai.TOWNS, truck_counts, crew_counts, strict=True):
+            town = Town(
+                id=facts.id,
+                name=facts.name,
+                name_en=facts.name_en,
+                population=self.town_population[facts.id],
+                area_km2=facts.area_km2,
+                lat=facts.lat,
+                lon=facts.lon,
+            )
             towns.append(town)
             town_communities = self._communities(facts, town)
             communities += town_communities
@@ -115,18 +124,39 @@ class DistrictGenerator:
             depots += town_depots
             trucks += self._trucks(facts, town_depots, n_trucks)
             crews += [
-                PestCrew(id=f"crew-{facts.code}-{i + 1:02d}", town_ids=[facts.id],
-                         depot_id=town_depots[i % len(town_depots)].id)
+                PestCrew(
+                    id=f"crew-{facts.code}-{i + 1:02d}",
+                    town_ids=[facts.id],
+                    depot_id=town_depots[i % len(town_depots)].id,
+                )
                 for i in range(n_crews)
             ]
-            log.info("generated %s: %d communities, %d trucks", facts.name_en,
-                     len(town_communities), n_trucks)
-        district = District(generator={"scale": s, "seed": self.options.seed,
-                                       "basis": "Nanhai 2020 census; see README"})
-        return Registry(district=district, towns=towns, communities=communities,
-                        collection_points=points, sewage_outlets=outlets, cameras=cameras,
-                        transfer_stations=stations, depots=depots, trucks=trucks,
-                        pest_sites=sites, pest_crews=crews)
+            log.info(
+                "generated %s: %d communities, %d trucks",
+                facts.name_en,
+                len(town_communities),
+                n_trucks,
+            )
+        district = District(
+            generator={
+                "scale": s,
+                "seed": self.options.seed,
+                "basis": "Nanhai 2020 census; see README",
+            }
+        )
+        return Registry(
+            district=district,
+            towns=towns,
+            communities=communities,
+            collection_points=points,
+            sewage_outlets=outlets,
+            cameras=cameras,
+            transfer_stations=stations,
+            depots=depots,
+            trucks=trucks,
+            pest_sites=sites,
+            pest_crews=crews,
+        )
 
     # --- records -------------------------------------------------------------
 
@@ -150,8 +180,11 @@ class DistrictGenerator:
         radius = 0.85 * math.sqrt(facts.area_km2 / math.pi)
         out = []
         for i, population in enumerate(populations):
-            kind = (CommunityKind.VILLAGE if rng.random() < facts.village_share
-                    else CommunityKind.COMMUNITY)
+            kind = (
+                CommunityKind.VILLAGE
+                if rng.random() < facts.village_share
+                else CommunityKind.COMMUNITY
+            )
             # Urban communities cluster near the town centre, villages spread out.
             spread = radius * (0.55 if kind is CommunityKind.COMMUNITY else 1.0)
             lat, lon = _offset(rng, facts.lat, facts.lon, spread)
@@ -159,14 +192,22 @@ class DistrictGenerator:
             # Static criteria: realistic shares fail (no class-II toilet ~8 %, green
             # space under the 25 %/30 % bar ~15 %, service centre under 80 m² ~10 %).
             green = min(0.6, max(0.08, rng.gauss(0.33 if is_new else 0.31, 0.05)))
-            out.append(Community(
-                id=f"{facts.code}-c{i + 1:03d}", name=self._name(kind), town_id=facts.id,
-                kind=kind, population=population, households=round(population / 2.8),
-                is_new=is_new, class2_toilets=0 if rng.random() < 0.08 else rng.randint(1, 4),
-                green_space_ratio=round(green, 3),
-                service_centre_m2=round(max(30.0, rng.lognormvariate(math.log(160), 0.45)), 1),
-                lat=lat, lon=lon,
-            ))
+            out.append(
+                Community(
+                    id=f"{facts.code}-c{i + 1:03d}",
+                    name=self._name(kind),
+                    town_id=facts.id,
+                    kind=kind,
+                    population=population,
+                    households=round(population / 2.8),
+                    is_new=is_new,
+                    class2_toilets=0 if rng.random() < 0.08 else rng.randint(1, 4),
+                    green_space_ratio=round(green, 3),
+                    service_centre_m2=round(max(30.0, rng.lognormvariate(math.log(160), 0.45)), 1),
+                    lat=lat,
+                    lon=lon,
+                )
+            )
         return out
 
     def _points(self, facts: TownFacts, community: Community) -> list[CollectionPoint]:
@@ -178,12 +219,24 @@ class DistrictGenerator:
         points = []
         for i, residents in enumerate(served):
             roll = rng.random()
-            category = (PointCategory.MARKET if roll < 0.02 else
-                        PointCategory.SCHOOL if roll < 0.04 else PointCategory.RESIDENTIAL)
-            heavy = 2.5 if category is PointCategory.MARKET else (
-                1.6 if category is PointCategory.SCHOOL else 1.0)
-            daily_l = residents * district.kg_per_resident_day * heavy / (
-                district.garbage_density_kg_per_l)
+            category = (
+                PointCategory.MARKET
+                if roll < 0.02
+                else PointCategory.SCHOOL
+                if roll < 0.04
+                else PointCategory.RESIDENTIAL
+            )
+            heavy = (
+                2.5
+                if category is PointCategory.MARKET
+                else (1.6 if category is PointCategory.SCHOOL else 1.0)
+            )
+            daily_l = (
+                residents
+                * district.kg_per_resident_day
+                * heavy
+                / (district.garbage_density_kg_per_l)
+            )
             # Bins sized for ~1.3 days of garbage: a once-a-day clearance keeps up.
             need_l = 1.3 * daily_l
             large = int(need_l // 660)
@@ -195,11 +248,18 @@ class DistrictGenerator:
                 bins.append(BinSize(volume_l=240, count=small))
             point_id = f"{community.id}-p{i + 1:02d}"
             lat, lon = _offset(rng, community.lat, community.lon, radius)
-            points.append(CollectionPoint(
-                id=point_id, community_id=community.id, category=category,
-                served_population=residents, bins=bins, lat=lat, lon=lon,
-                sensor=FillSensor(device_id=f"bin-{point_id}", interval_s=900),
-            ))
+            points.append(
+                CollectionPoint(
+                    id=point_id,
+                    community_id=community.id,
+                    category=category,
+                    served_population=residents,
+                    bins=bins,
+                    lat=lat,
+                    lon=lon,
+                    sensor=FillSensor(device_id=f"bin-{point_id}", interval_s=900),
+                )
+            )
         return points
 
     def _outlets(self, community: Community) -> list[SewageOutlet]:
@@ -211,11 +271,17 @@ class DistrictGenerator:
             outlet_id = f"{community.id}-o{i + 1}"
             lat, lon = _offset(rng, community.lat, community.lon, 0.6)
             normal = round(rng.uniform(15, 45), 1)
-            out.append(SewageOutlet(
-                id=outlet_id, community_id=community.id, lat=lat, lon=lon,
-                normal_level_cm=normal, overflow_level_cm=round(normal + rng.uniform(50, 110), 1),
-                sensor=LevelSensor(device_id=f"sew-{outlet_id}", interval_s=300),
-            ))
+            out.append(
+                SewageOutlet(
+                    id=outlet_id,
+                    community_id=community.id,
+                    lat=lat,
+                    lon=lon,
+                    normal_level_cm=normal,
+                    overflow_level_cm=round(normal + rng.uniform(50, 110), 1),
+                    sensor=LevelSensor(device_id=f"sew-{outlet_id}", interval_s=300),
+                )
+            )
         return out
 
     def _cameras(self, community: Community) -> list[Camera]:
@@ -224,10 +290,16 @@ class DistrictGenerator:
         cameras = []
         for i in range(count):
             lat, lon = _offset(rng, community.lat, community.lon, 0.5)
-            cameras.append(Camera(
-                id=f"cam-{community.id}-{i + 1:03d}", community_id=community.id,
-                nvr_id=f"nvr-{community.id}-{i // 16 + 1}", heartbeat_s=300, lat=lat, lon=lon,
-            ))
+            cameras.append(
+                Camera(
+                    id=f"cam-{community.id}-{i + 1:03d}",
+                    community_id=community.id,
+                    nvr_id=f"nvr-{community.id}-{i // 16 + 1}",
+                    heartbeat_s=300,
+                    lat=lat,
+                    lon=lon,
+                )
+            )
         return cameras
 
     def _pest_sites(self, community: Community) -> list[PestSite]:
@@ -236,26 +308,41 @@ class DistrictGenerator:
         sites = []
         for i in range(count):
             lat, lon = _offset(rng, community.lat, community.lon, 0.4)
-            sites.append(PestSite(
-                id=f"{community.id}-s{i + 1}", community_id=community.id, lat=lat, lon=lon,
-                cycle_days_peak=7, cycle_days_normal=14,
-                service_min=rng.choice((60, 90, 90, 120, 150, 180)),
-            ))
+            sites.append(
+                PestSite(
+                    id=f"{community.id}-s{i + 1}",
+                    community_id=community.id,
+                    lat=lat,
+                    lon=lon,
+                    cycle_days_peak=7,
+                    cycle_days_normal=14,
+                    service_min=rng.choice((60, 90, 90, 120, 150, 180)),
+                )
+            )
         return sites
 
     def _stations(self, facts: TownFacts) -> list[TransferStation]:
         total_pop = sum(self.town_population.values())
-        capacity = nanhai.TRANSFER_CAPACITY_T_PER_DAY * self.town_population[facts.id] / max(
-            1, total_pop) * self.options.scale
+        capacity = (
+            nanhai.TRANSFER_CAPACITY_T_PER_DAY
+            * self.town_population[facts.id]
+            / max(1, total_pop)
+            * self.options.scale
+        )
         radius = 0.6 * math.sqrt(facts.area_km2 / math.pi)
         out = []
         for i in range(facts.transfer_stations):
             lat, lon = _offset(self.rng, facts.lat, facts.lon, radius)
-            out.append(TransferStation(
-                id=f"ts-{facts.code}-{i + 1}", town_id=facts.id,
-                name=f"{facts.name}垃圾中转站{i + 1}号", lat=lat, lon=lon,
-                capacity_t_per_day=round(max(50.0, capacity / facts.transfer_stations), 1),
-            ))
+            out.append(
+                TransferStation(
+                    id=f"ts-{facts.code}-{i + 1}",
+                    town_id=facts.id,
+                    name=f"{facts.name}垃圾中转站{i + 1}号",
+                    lat=lat,
+                    lon=lon,
+                    capacity_t_per_day=round(max(50.0, capacity / facts.transfer_stations), 1),
+                )
+            )
         return out
 
     def _depots(self, facts: TownFacts) -> list[Depot]:
@@ -263,20 +350,31 @@ class DistrictGenerator:
         out = []
         for i in range(facts.depots):
             lat, lon = _offset(self.rng, facts.lat, facts.lon, radius)
-            out.append(Depot(id=f"dep-{facts.code}-{i + 1}", town_id=facts.id,
-                             name=f"{facts.name}环卫车队{i + 1}", lat=lat, lon=lon))
+            out.append(
+                Depot(
+                    id=f"dep-{facts.code}-{i + 1}",
+                    town_id=facts.id,
+                    name=f"{facts.name}环卫车队{i + 1}",
+                    lat=lat,
+                    lon=lon,
+                )
+            )
         return out
 
     def _trucks(self, facts: TownFacts, depots: list[Depot], count: int) -> list[Truck]:
         trucks = []
         for i in range(count):
             large = self.rng.random() < 0.45
-            trucks.append(Truck(
-                id=f"trk-{facts.code}-{i + 1:02d}", town_id=facts.id,
-                depot_id=depots[i % len(depots)].id,
-                capacity_kg=8000.0 if large else 5000.0, volume_m3=14.0 if large else 9.0,
-                shift=LATE_SHIFT if i % 3 == 2 else EARLY_SHIFT,
-            ))
+            trucks.append(
+                Truck(
+                    id=f"trk-{facts.code}-{i + 1:02d}",
+                    town_id=facts.id,
+                    depot_id=depots[i % len(depots)].id,
+                    capacity_kg=8000.0 if large else 5000.0,
+                    volume_m3=14.0 if large else 9.0,
+                    shift=LATE_SHIFT if i % 3 == 2 else EARLY_SHIFT,
+                )
+            )
         return trucks
 
 

@@ -42,8 +42,9 @@ TOWNS: tuple[TownFacts, ...] = (
     TownFacts("shishan", "ss", "狮山", "Shishan", 66, 28 / 66, 665_000, 330, 23.13, 113.00, 2, 2),
     TownFacts("danzao", "dz", "丹灶", "Danzao", 25, 0.6, 175_000, 140, 23.04, 112.93, 1, 1),
     TownFacts("xiqiao", "xq", "西樵", "Xiqiao", 35, 9 / 35, 300_000, 177, 22.93, 112.97, 1, 1),
-    TownFacts("jiujiang", "jj", "九江", "Jiujiang", 28, 23 / 28, 170_000, 95, 22.834, 112.988,
-              1, 1),
+    TownFacts(
+        "jiujiang", "jj", "九江", "Jiujiang", 28, 23 / 28, 170_000, 95, 22.834, 112.988, 1, 1
+    ),
 )
 
 # Syllables for plausible community names (社区 / 村); combined deterministically.

@@ -35,7 +35,9 @@ def small_district() -> Registry:
 def service_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir: Path = tmp_path_factory.mktemp("services") / "var"
     return Settings(
-        env="test", data_dir=data_dir, mqtt_port=free_port(),
+        env="test",
+        data_dir=data_dir,
+        mqtt_port=free_port(),
         influx_url=f"http://127.0.0.1:{free_port()}",
     ).with_dev_secrets()
 
@@ -49,8 +51,7 @@ def local_stack(service_settings: Settings, small_district: Registry) -> Iterato
         stack.up()
     except ServiceError as exc:
         stack.down()
-        pytest.fail(f"could not start the local services: {exc}\n{INSTALL_HINT}",
-                    pytrace=False)
+        pytest.fail(f"could not start the local services: {exc}\n{INSTALL_HINT}", pytrace=False)
     yield stack
     stack.down()
 
@@ -59,8 +60,12 @@ def local_stack(service_settings: Settings, small_district: Registry) -> Iterato
 def influx_db(local_stack: LocalStack) -> Iterator[InfluxClient]:
     """An InfluxDB client (admin account) on a fresh, empty database, dropped afterwards."""
     s = local_stack.settings
-    client = InfluxClient(s.influx_url, f"test_{uuid.uuid4().hex[:12]}",
-                          user=s.influx_admin_user, password=s.secret("influx_admin_password"))
+    client = InfluxClient(
+        s.influx_url,
+        f"test_{uuid.uuid4().hex[:12]}",
+        user=s.influx_admin_user,
+        password=s.secret("influx_admin_password"),
+    )
     client.create_database()
     yield client
     client.drop_database()
@@ -79,15 +84,21 @@ def mqtt_connect(local_stack: LocalStack) -> Iterator[MqttFactory]:
     settings = local_stack.settings
     clients: list[mqtt.Client] = []
 
-    def connect(user: str = credentials.SIMULATOR, password: str | None = None,
-                timeout: float = 5.0) -> mqtt.Client:
+    def connect(
+        user: str = credentials.SIMULATOR, password: str | None = None, timeout: float = 5.0
+    ) -> mqtt.Client:
         if password is None:
             is_service = user in credentials.SERVICE_ACCOUNTS or user.startswith("gw-")
-            password = (credentials.service_password(settings, user) if is_service
-                        else credentials.device_password(settings, user))
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                             client_id=f"test-{uuid.uuid4().hex[:8]}",
-                             protocol=mqtt.MQTTv5)
+            password = (
+                credentials.service_password(settings, user)
+                if is_service
+                else credentials.device_password(settings, user)
+            )
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"test-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5,
+        )
         client.username_pw_set(user, password)
         client.connect(settings.mqtt_host, settings.mqtt_port)
         client.loop_start()

@@ -39,9 +39,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
     save_registry(registry, out)
     elapsed = time.perf_counter() - started
     counts = registry.counts()
-    print(f"wrote {out} in {elapsed:.1f} s: " + ", ".join(
-        f"{counts[k]} {k}" for k in ("towns", "communities", "collection_points",
-                                     "sewage_outlets", "cameras", "trucks", "pest_crews")))
+    print(
+        f"wrote {out} in {elapsed:.1f} s: "
+        + ", ".join(
+            f"{counts[k]} {k}"
+            for k in (
+                "towns",
+                "communities",
+                "collection_points",
+                "sewage_outlets",
+                "cameras",
+                "trucks",
+                "pest_crews",
+            )
+        )
+    )
     return 0
 
 
@@ -54,8 +66,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def summary_table(registry: Registry) -> str:
     """A per-town table of the registry's main counts."""
-    rows = [f"{'town':12} {'communities':>11} {'population':>10} {'points':>7} {'bins':>6} "
-            f"{'outlets':>7} {'cameras':>7} {'trucks':>6} {'crews':>5}"]
+    rows = [
+        f"{'town':12} {'communities':>11} {'population':>10} {'points':>7} {'bins':>6} "
+        f"{'outlets':>7} {'cameras':>7} {'trucks':>6} {'crews':>5}"
+    ]
     for town in registry.towns:
         comms = {c.id for c in registry.communities if c.town_id == town.id}
         points = [p for p in registry.collection_points if p.community_id in comms]

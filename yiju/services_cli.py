@@ -15,9 +15,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("services", help="start, stop or inspect local Mosquitto and InfluxDB")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     up = actions.add_parser("up", help="start both and wait until they answer")
-    up.add_argument("--registry", type=Path,
-                    help="give every device of this registry a broker account "
-                         "(default: the district file, when it exists)")
+    up.add_argument(
+        "--registry",
+        type=Path,
+        help="give every device of this registry a broker account "
+        "(default: the district file, when it exists)",
+    )
     up.set_defaults(func=cmd_up)
     down = actions.add_parser("down", help="stop the processes `up` started")
     down.set_defaults(func=cmd_down)
@@ -38,8 +41,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     for state in stack.status():
         print(f"{state.name:10} up    pid {state.pid:<7} {state.address}")
     devices = len(stack.registry.devices) if stack.registry else 0
-    print(f"broker accounts: services, gateways and {devices} devices; "
-          f"secrets in {stack.settings.data_dir / 'secrets.env'}")
+    print(
+        f"broker accounts: services, gateways and {devices} devices; "
+        f"secrets in {stack.settings.data_dir / 'secrets.env'}"
+    )
     return 0
 
 

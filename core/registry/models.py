@@ -220,6 +220,14 @@ class DeviceRef(Record):
 
 
 RecordType = Literal[
-    "towns", "communities", "collection_points", "sewage_outlets", "cameras",
-    "transfer_stations", "depots", "trucks", "pest_sites", "pest_crews",
+    "towns",
+    "communities",
+    "collection_points",
+    "sewage_outlets",
+    "cameras",
+    "transfer_stations",
+    "depots",
+    "trucks",
+    "pest_sites",
+    "pest_crews",
 ]

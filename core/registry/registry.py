@@ -23,8 +23,16 @@ from core.registry.models import (
 )
 
 LIST_NAMES = (
-    "towns", "communities", "collection_points", "sewage_outlets", "cameras",
-    "transfer_stations", "depots", "trucks", "pest_sites", "pest_crews",
+    "towns",
+    "communities",
+    "collection_points",
+    "sewage_outlets",
+    "cameras",
+    "transfer_stations",
+    "depots",
+    "trucks",
+    "pest_sites",
+    "pest_crews",
 )
 
 
@@ -101,32 +109,47 @@ class Registry(BaseModel):
         for p in self.collection_points:
             if p.sensor is not None:
                 refs[p.sensor.device_id] = DeviceRef(
-                    device_id=p.sensor.device_id, kind=DeviceKind.BIN, subject_id=p.id,
-                    community_id=p.community_id, town_id=self.town_of(p.community_id),
+                    device_id=p.sensor.device_id,
+                    kind=DeviceKind.BIN,
+                    subject_id=p.id,
+                    community_id=p.community_id,
+                    town_id=self.town_of(p.community_id),
                     interval_s=p.sensor.interval_s,
                 )
         for o in self.sewage_outlets:
             if o.sensor is not None:
                 refs[o.sensor.device_id] = DeviceRef(
-                    device_id=o.sensor.device_id, kind=DeviceKind.SEWER, subject_id=o.id,
-                    community_id=o.community_id, town_id=self.town_of(o.community_id),
+                    device_id=o.sensor.device_id,
+                    kind=DeviceKind.SEWER,
+                    subject_id=o.id,
+                    community_id=o.community_id,
+                    town_id=self.town_of(o.community_id),
                     interval_s=o.sensor.interval_s,
                 )
         for c in self.cameras:
             refs[c.id] = DeviceRef(
-                device_id=c.id, kind=DeviceKind.CAMERA, subject_id=c.id,
-                community_id=c.community_id, town_id=self.town_of(c.community_id),
+                device_id=c.id,
+                kind=DeviceKind.CAMERA,
+                subject_id=c.id,
+                community_id=c.community_id,
+                town_id=self.town_of(c.community_id),
                 interval_s=c.heartbeat_s,
             )
         for t in self.trucks:
             refs[t.id] = DeviceRef(
-                device_id=t.id, kind=DeviceKind.VEHICLE, subject_id=t.id,
-                community_id=None, town_id=t.town_id,
+                device_id=t.id,
+                kind=DeviceKind.VEHICLE,
+                subject_id=t.id,
+                community_id=None,
+                town_id=t.town_id,
             )
         for crew in self.pest_crews:
             refs[crew.id] = DeviceRef(
-                device_id=crew.id, kind=DeviceKind.CREW, subject_id=crew.id,
-                community_id=None, town_id=crew.town_ids[0] if crew.town_ids else "",
+                device_id=crew.id,
+                kind=DeviceKind.CREW,
+                subject_id=crew.id,
+                community_id=None,
+                town_id=crew.town_ids[0] if crew.town_ids else "",
             )
         return refs
 

@@ -54,7 +54,8 @@ def load_registry(path: Path | str, *, validate: bool = True) -> Registry:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RegistryError([f"{path}: no such file (generate one with `yiju district generate`)"])
+        hint = "generate one with `yiju district generate`"
+        raise RegistryError([f"{path}: no such file ({hint})"]) from None
     except json.JSONDecodeError as exc:
         raise RegistryError([f"{path}: not valid JSON ({exc})"]) from None
     return registry_from_dict(raw, validate=validate)

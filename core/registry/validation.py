@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 from core.registry.models import GeoPoint
-
-DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 from core.registry.registry import Registry
+
+# Device ids are MQTT user names and topic levels: keep them plain.
+DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def _duplicates(list_name: str, ids: Iterable[str]) -> list[str]:
@@ -23,8 +24,15 @@ def find_problems(reg: Registry) -> list[str]:
     """All problems of `reg`, each naming the record: duplicates, dangling references,
     coordinates outside the district, impossible capacities and levels."""
     problems: list[str] = []
-    for name in ("towns", "communities", "collection_points", "sewage_outlets",
-                 "transfer_stations", "depots", "pest_sites"):
+    for name in (
+        "towns",
+        "communities",
+        "collection_points",
+        "sewage_outlets",
+        "transfer_stations",
+        "depots",
+        "pest_sites",
+    ):
         problems += _duplicates(name, (r.id for r in getattr(reg, name)))
 
     # Device ids are MQTT user names: unique across every kind of publisher.
@@ -36,7 +44,9 @@ def find_problems(reg: Registry) -> list[str]:
     problems += _duplicates("devices (sensors, cameras, trucks, crews)", device_ids)
     problems += [
         f"devices: id {d!r} must be 1-64 letters, digits, '_', '.' or '-' (it is an MQTT "
-        "user name and topic level)" for d in device_ids if not DEVICE_ID_PATTERN.match(d)
+        "user name and topic level)"
+        for d in device_ids
+        if not DEVICE_ID_PATTERN.match(d)
     ]
 
     towns = set(reg.town_by_id)
@@ -96,13 +106,22 @@ def find_problems(reg: Registry) -> list[str]:
             problems.append(f"pest_sites {ps.id!r}: cycle days must be positive")
 
     bbox = reg.district.bbox
-    for list_name in ("towns", "communities", "collection_points", "sewage_outlets", "cameras",
-                      "transfer_stations", "depots", "pest_sites"):
+    for list_name in (
+        "towns",
+        "communities",
+        "collection_points",
+        "sewage_outlets",
+        "cameras",
+        "transfer_stations",
+        "depots",
+        "pest_sites",
+    ):
         for r in getattr(reg, list_name):
             assert isinstance(r, GeoPoint)
             if not bbox.contains(r.lat, r.lon):
+                rid = getattr(r, "id", "?")
                 problems.append(
-                    f"{list_name} {r.id!r}: coordinates ({r.lat}, {r.lon}) are outside the "
+                    f"{list_name} {rid!r}: coordinates ({r.lat}, {r.lon}) are outside the "
                     f"district ({bbox.min_lat}–{bbox.max_lat} N, {bbox.min_lon}–{bbox.max_lon} E)"
                 )
     return problems

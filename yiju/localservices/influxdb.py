@@ -35,8 +35,12 @@ class InfluxService:
     @property
     def process(self) -> ManagedProcess:
         binary = find_binary("influxd", "influxdb")
-        return ManagedProcess("influxdb", [binary, "-config", str(self.config_path)],
-                              self.settings.data_dir.resolve() / "run", str(self.config_path))
+        return ManagedProcess(
+            "influxdb",
+            [binary, "-config", str(self.config_path)],
+            self.settings.data_dir.resolve() / "run",
+            str(self.config_path),
+        )
 
     def write_config(self) -> None:
         host, port = self.host_port
@@ -85,8 +89,9 @@ class InfluxService:
         retention, the read-write service user and the read-only user."""
         s = self.settings
         admin_password = s.secret("influx_admin_password")
-        with InfluxClient(s.influx_url, s.influx_db, user=s.influx_admin_user,
-                          password=admin_password) as admin:
+        with InfluxClient(
+            s.influx_url, s.influx_db, user=s.influx_admin_user, password=admin_password
+        ) as admin:
             try:
                 admin.users()
             except InfluxError as exc:
@@ -100,12 +105,14 @@ class InfluxService:
                 with InfluxClient(s.influx_url, s.influx_db) as anonymous:
                     anonymous.query(
                         f"CREATE USER {quote_ident(s.influx_admin_user)} WITH PASSWORD "
-                        f"{quote_literal(admin_password)} WITH ALL PRIVILEGES", method="POST"
+                        f"{quote_literal(admin_password)} WITH ALL PRIVILEGES",
+                        method="POST",
                     )
             admin.create_database(s.influx_retention)
             admin.ensure_user(s.influx_user, s.secret("influx_password"), grant="ALL")
-            admin.ensure_user(s.influx_reader_user, s.secret("influx_reader_password"),
-                              grant="READ")
+            admin.ensure_user(
+                s.influx_reader_user, s.secret("influx_reader_password"), grant="READ"
+            )
 
     def stop(self) -> bool:
         return self.process.stop()

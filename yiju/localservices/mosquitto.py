@@ -23,8 +23,10 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     """A Mosquitto 2.x password-file hash (`$7$`: PBKDF2-SHA512, 101 rounds)."""
     salt = salt if salt is not None else os.urandom(12)
     digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, PBKDF2_ITERATIONS)
-    return f"$7${PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}$" \
+    return (
+        f"$7${PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}$"
         f"{base64.b64encode(digest).decode()}"
+    )
 
 
 def service_acl(prefix: str, town_ids: Iterable[str]) -> str:
@@ -70,8 +72,9 @@ def service_acl(prefix: str, town_ids: Iterable[str]) -> str:
 
 def accounts(settings: Settings, registry: Registry | None) -> dict[str, str]:
     """User name → password of every account the broker should know."""
-    out = {name: credentials.service_password(settings, name)
-           for name in credentials.SERVICE_ACCOUNTS}
+    out = {
+        name: credentials.service_password(settings, name) for name in credentials.SERVICE_ACCOUNTS
+    }
     if registry is not None:
         for town in registry.towns:
             gw = credentials.gateway_account(town.id)
@@ -97,8 +100,12 @@ class MosquittoService:
     @property
     def process(self) -> ManagedProcess:
         binary = find_binary("mosquitto", "mosquitto")
-        return ManagedProcess("mosquitto", [binary, "-c", str(self.config_path)],
-                              self.settings.data_dir.resolve() / "run", str(self.config_path))
+        return ManagedProcess(
+            "mosquitto",
+            [binary, "-c", str(self.config_path)],
+            self.settings.data_dir.resolve() / "run",
+            str(self.config_path),
+        )
 
     def write_config(self) -> None:
         data = self.folder / "data"
@@ -137,8 +144,9 @@ class MosquittoService:
         passwd.write_text("\n".join(lines) + "\n", encoding="utf-8")
         passwd.chmod(0o600)
         towns = [t.id for t in self.registry.towns] if self.registry else []
-        (self.folder / "acl").write_text(service_acl(self.settings.topic_prefix, towns),
-                                         encoding="utf-8")
+        (self.folder / "acl").write_text(
+            service_acl(self.settings.topic_prefix, towns), encoding="utf-8"
+        )
         self._hand_over()
         return len(users)
 
@@ -156,8 +164,13 @@ class MosquittoService:
         if os.geteuid() != 0:
             return
         entry = pwd.getpwnam(self._run_as())
-        for path in (self.folder, self.folder / "data", self.folder / "passwd",
-                     self.folder / "acl", *(self.folder / "data").glob("*")):
+        for path in (
+            self.folder,
+            self.folder / "data",
+            self.folder / "passwd",
+            self.folder / "acl",
+            *(self.folder / "data").glob("*"),
+        ):
             if path.exists():
                 os.chown(path, entry.pw_uid, entry.pw_gid)
 

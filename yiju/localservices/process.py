@@ -7,6 +7,7 @@ its pid in `<run_dir>/<name>.pid` next to the config path it was given, so
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -48,9 +49,7 @@ def find_binary(name: str, package: str, extra_dirs: tuple[str, ...] = ("/usr/sb
         candidate = Path(folder) / name
         if candidate.exists():
             return str(candidate)
-    raise ServiceError(
-        f"{name} is not installed; install it with: apt-get install -y {package}"
-    )
+    raise ServiceError(f"{name} is not installed; install it with: apt-get install -y {package}")
 
 
 def _cmdline(pid: int) -> str:
@@ -95,7 +94,10 @@ class ManagedProcess:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             with self.log_file.open("ab") as out:
                 proc = subprocess.Popen(
-                    self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    self.argv,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
                     start_new_session=True,
                 )
             self.pid_file.write_text(f"{proc.pid}\n")
@@ -153,9 +155,7 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     if state == "Z":
-        try:  # reap it if it is our child
+        with contextlib.suppress(ChildProcessError):  # reap it if it is our child
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         return False
     return True

@@ -48,11 +48,20 @@ class LocalStack:
     def status(self) -> list[ServiceState]:
         s = self.settings
         return [
-            ServiceState("mosquitto", self.mosquitto.process.running(),
-                         self.mosquitto.process.pid(), self.mosquitto.ready(),
-                         f"mqtt://{s.mqtt_host}:{s.mqtt_port}"),
-            ServiceState("influxdb", self.influxdb.process.running(),
-                         self.influxdb.process.pid(), self.influxdb.ready(), s.influx_url),
+            ServiceState(
+                "mosquitto",
+                self.mosquitto.process.running(),
+                self.mosquitto.process.pid(),
+                self.mosquitto.ready(),
+                f"mqtt://{s.mqtt_host}:{s.mqtt_port}",
+            ),
+            ServiceState(
+                "influxdb",
+                self.influxdb.process.running(),
+                self.influxdb.process.pid(),
+                self.influxdb.ready(),
+                s.influx_url,
+            ),
         ]
 
     def set_registry(self, registry: Registry) -> int:
