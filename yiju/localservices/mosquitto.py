@@ -151,17 +151,24 @@ class MosquittoService:
         return len(users)
 
     def _run_as(self) -> str:
-        """Mosquitto started as root drops to its own user; as anyone else it stays."""
+        """The user the broker runs as.
+
+        Mosquitto started as root drops to its own `mosquitto` user, which must be
+        able to reach the data folder; under a private parent (root's home, pytest's
+        temp folders are 0700) it keeps running as root instead.
+        """
         if os.geteuid() != 0:
             return pwd.getpwuid(os.geteuid()).pw_name
         try:
-            return pwd.getpwnam("mosquitto").pw_name
+            pwd.getpwnam("mosquitto")
         except KeyError:
             return "root"
+        reachable = all(p.stat().st_mode & 0o001 for p in self.folder.parents if p.exists())
+        return "mosquitto" if reachable else "root"
 
     def _hand_over(self) -> None:
         """Let the user the broker runs as read its accounts and write its data."""
-        if os.geteuid() != 0:
+        if os.geteuid() != 0 or self._run_as() == "root":
             return
         entry = pwd.getpwnam(self._run_as())
         for path in (

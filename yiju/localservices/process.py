@@ -90,24 +90,28 @@ class ManagedProcess:
     def start(self, ready: Callable[[], bool], timeout_s: float = 30.0) -> int:
         """Start (unless already running) and wait until `ready()` is true."""
         existing = self.pid()
+        child: subprocess.Popen[bytes] | None = None
         if existing is None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             with self.log_file.open("ab") as out:
-                proc = subprocess.Popen(
+                child = subprocess.Popen(
                     self.argv,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
                 )
-            self.pid_file.write_text(f"{proc.pid}\n")
-            existing = proc.pid
-            log.info("started %s (pid %d)", self.name, proc.pid)
+            self.pid_file.write_text(f"{child.pid}\n")
+            existing = child.pid
+            log.info("started %s (pid %d)", self.name, child.pid)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if ready():
                 return existing
-            if self.pid() is None:
+            # Right after fork /proc shows the parent's command line, so a child we
+            # started is watched through its Popen object, not through pid().
+            exited = child.poll() is not None if child is not None else self.pid() is None
+            if exited:
                 break
             time.sleep(0.1)
         tail = self.log_tail()
