@@ -42,13 +42,14 @@ class Settings(BaseSettings):
 
     # MQTT
     mqtt_host: str = "127.0.0.1"
-    mqtt_port: int = Field(1883, ge=1, le=65535)
+    # Local defaults stay clear of a system broker/database on 1883/8086.
+    mqtt_port: int = Field(11883, ge=1, le=65535)
     topic_prefix: str = "yiju/v1"
     mqtt_service_secret: SecretStr | None = None
     device_secret: SecretStr | None = None
 
     # InfluxDB (v1 HTTP API). `influx_token` switches to token auth (2.x/3.x).
-    influx_url: str = "http://127.0.0.1:8086"
+    influx_url: str = "http://127.0.0.1:18086"
     influx_db: str = "yiju"
     influx_retention: str = "400d"
     influx_user: str = "yiju"

@@ -8,6 +8,7 @@ from pathlib import Path
 from core.registry import load_registry
 from core.settings import get_settings
 from yiju.localservices import LocalStack
+from yiju.localservices.mosquitto import export_broker_files
 from yiju.paths import default_registry_path
 
 
@@ -26,6 +27,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     down.set_defaults(func=cmd_down)
     status = actions.add_parser("status", help="show whether each service runs and answers")
     status.set_defaults(func=cmd_status)
+    export = actions.add_parser(
+        "export-broker", help="write mosquitto.conf, passwd and acl for docker-compose.yml"
+    )
+    export.add_argument("--out", type=Path, default=Path("var/deploy/mosquitto"))
+    export.add_argument("--registry", type=Path)
+    export.set_defaults(func=cmd_export_broker)
 
 
 def _stack(registry_path: Path | None = None) -> LocalStack:
@@ -61,3 +68,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         pid = f"pid {s.pid}" if s.pid else ""
         print(f"{s.name:10} {word:8} {pid:12} {s.address}")
     return 0 if all(s.running and s.answers for s in states) else 1
+
+
+def cmd_export_broker(args: argparse.Namespace) -> int:
+    stack = _stack(args.registry)
+    count = export_broker_files(stack.settings, stack.registry, args.out)
+    print(f"wrote {args.out}/mosquitto.conf, passwd ({count} accounts) and acl")
+    return 0

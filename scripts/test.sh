@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test job: set up (idempotent), lint, then the default test run against real
+# Mosquitto and InfluxDB, which the tests start themselves. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/bootstrap.sh
+echo "[test] ruff check"
+.venv/bin/ruff check .
+echo "[test] mypy (core)"
+.venv/bin/mypy core
+echo "[test] pytest"
+exec .venv/bin/python -m pytest -m "not slow" -p no:cacheprovider "$@"
