@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core import credentials
 from core.registry import load_registry
 from core.settings import get_settings
 from yiju.localservices import LocalStack
@@ -27,6 +28,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     down.set_defaults(func=cmd_down)
     status = actions.add_parser("status", help="show whether each service runs and answers")
     status.set_defaults(func=cmd_status)
+    password = actions.add_parser(
+        "password", help="print the MQTT password of an account (service, gateway or device)"
+    )
+    password.add_argument("account", help="e.g. svc-ingest, gw-guicheng, bin-gc-c001-p01")
+    password.set_defaults(func=cmd_password)
     export = actions.add_parser(
         "export-broker", help="write mosquitto.conf, passwd and acl for docker-compose.yml"
     )
@@ -74,4 +80,14 @@ def cmd_export_broker(args: argparse.Namespace) -> int:
     stack = _stack(args.registry)
     count = export_broker_files(stack.settings, stack.registry, args.out)
     print(f"wrote {args.out}/mosquitto.conf, passwd ({count} accounts) and acl")
+    return 0
+
+
+def cmd_password(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    name: str = args.account
+    if name in credentials.SERVICE_ACCOUNTS or name.startswith("gw-"):
+        print(credentials.service_password(settings, name))
+    else:
+        print(credentials.device_password(settings, name))
     return 0
