@@ -1,0 +1,1 @@
+"""The HTTP API for the district office and the dispatchers (FastAPI, under `/api/v1`)."""

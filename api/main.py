@@ -1,0 +1,106 @@
+"""Builds the FastAPI app: one router per resource under `/api/v1`.
+
+`create_app(settings, registry, ...)` lets tests and benchmarks build an app on
+their own InfluxDB database; `yiju api` builds one from the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from api.auth import KeyRing
+from api.config import ApiConfig, ComplianceThresholds
+from api.errors import install_error_handlers
+from api.routes import communities, compliance, devices, dispatch, health, plans, towns, violations
+from api.services.plan_jobs import PlanJobs
+from core.influx import InfluxClient
+from core.plans import PlanStore
+from core.registry import Registry, load_registry
+from core.settings import Settings, get_settings
+from yiju import __version__
+from yiju.paths import default_registry_path
+
+log = logging.getLogger("yiju.api")
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+yiju's API for the district office and the sanitation dispatchers: the registry,
+compliance with the livable-community plan per community and town, violations,
+devices, planning jobs and the day's routes.
+
+Every request but `/health` carries `Authorization: Bearer <key>`. Roles:
+**office** reads; **dispatcher** reads, plans and sees routes; **admin** does all.
+Errors are JSON `{"message": ...}`.
+"""
+
+
+def create_app(
+    settings: Settings,
+    registry: Registry,
+    *,
+    influx: InfluxClient | None = None,
+    keys: KeyRing | None = None,
+    thresholds: ComplianceThresholds | None = None,
+) -> FastAPI:
+    """The app; `influx` defaults to the read-only account, `keys` and `thresholds` to the
+    environment (`YIJU_API_KEYS`, the keys file, `YIJU_COMPLIANCE_*`)."""
+    config = ApiConfig()
+    if keys is None:
+        env_keys = config.api_keys.get_secret_value() if config.api_keys else None
+        keys = KeyRing.load(env_keys, settings.api_keys_file)
+    if not keys.keys:
+        log.warning("no API keys configured: every request but /health will get 401")
+    owns_influx = influx is None
+    client = influx or InfluxClient.from_settings(settings, reader=True)
+    store = PlanStore(settings.data_dir)
+    jobs = PlanJobs(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.stop_all()
+        if owns_influx:
+            client.close()
+
+    app = FastAPI(
+        title="yiju API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.registry = registry
+    app.state.influx = client
+    app.state.keys = keys
+    app.state.thresholds = thresholds or config.thresholds()
+    app.state.plan_store = store
+    app.state.plan_jobs = jobs
+    install_error_handlers(app)
+
+    v1 = APIRouter(prefix=API_PREFIX)
+    for module in (health, towns, communities, compliance, violations, devices, plans, dispatch):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    log.info(
+        "API ready: %d communities, %d keys, InfluxDB %s/%s",
+        len(registry.communities),
+        len(keys.keys),
+        client.url,
+        client.database,
+    )
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for `uvicorn api.main:app_from_environment --factory` and `yiju api`."""
+    settings = get_settings()
+    registry = load_registry(default_registry_path(settings))
+    return create_app(settings, registry)

@@ -1,0 +1,66 @@
+"""Compliance answers: per community and day, per town, and a community's scorecard."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+
+class CommunityCompliance(BaseModel):
+    community: str
+    name: str
+    town: str
+    date: dt.date
+    points: int
+    points_cleared: int
+    clearance_rate: float | None = Field(description="cleared by the cut-off / points")
+    exposed_minutes: float
+    sewer_overflows: int
+    sewer_overflow_minutes: float
+    cameras: int
+    camera_availability: float | None = Field(description="online time / time, 0–1")
+    pest_sites: int
+    pest_sites_on_schedule: int
+    class2_toilet_ok: bool
+    green_space_ok: bool
+    service_centre_ok: bool
+    static_ok: bool
+    meets_standard: bool
+    failing: list[str] = Field(description="criteria not met")
+
+
+class TownTarget(BaseModel):
+    share: float
+    met: bool
+
+
+class TownCompliance(BaseModel):
+    town: str
+    name: str
+    date: dt.date
+    communities: int
+    meeting: int
+    share: float
+    targets: list[TownTarget]
+
+
+class CompliancePublic(BaseModel):
+    date: dt.date
+    thresholds: dict[str, float | int | str | list[float]]
+    communities: list[CommunityCompliance]
+    towns: list[TownCompliance]
+    count: int
+
+
+class ScorecardPublic(BaseModel):
+    community: str
+    name: str
+    town: str
+    date_from: dt.date = Field(alias="from")
+    date_to: dt.date = Field(alias="to")
+    days: list[CommunityCompliance]
+    days_meeting: int
+    count: int
+
+    model_config = {"populate_by_name": True}

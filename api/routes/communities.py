@@ -1,0 +1,86 @@
+"""`GET /communities`, `/communities/{id}` and a community's scorecard over a range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import InfluxDep, ReadKey, RegistryDep, ThresholdsDep
+from api.errors import bad_parameter, not_found
+from api.models.common import ERROR_RESPONSES, NOT_FOUND
+from api.models.compliance import CommunityCompliance, ScorecardPublic
+from api.models.registry import CommunitiesPublic, CommunityPublic
+from api.routes.params import MAX_RANGE_DAYS, check_day, check_town, today
+from api.services.compliance import compute_daily
+from api.services.registry_view import community_public
+from api.services.scope import Scope
+
+router = APIRouter(prefix="/communities", tags=["registry"], responses=ERROR_RESPONSES)
+
+
+@router.get("", summary="Communities, optionally of one town")
+def list_communities(
+    registry: RegistryDep,
+    key: ReadKey,
+    town: Annotated[str | None, Query(max_length=64, description="a town id")] = None,
+) -> CommunitiesPublic:
+    if town is not None:
+        check_town(registry, town)
+        communities = registry.communities_in(town)
+    else:
+        communities = list(registry.communities)
+    data = [community_public(registry, c) for c in communities]
+    return CommunitiesPublic(data=data, count=len(data))
+
+
+@router.get("/{community_id}", summary="One community", responses=NOT_FOUND)
+def get_community(community_id: str, registry: RegistryDep, key: ReadKey) -> CommunityPublic:
+    community = registry.community_by_id.get(community_id)
+    if community is None:
+        raise not_found(f"community {community_id!r}")
+    return community_public(registry, community)
+
+
+@router.get(
+    "/{community_id}/scorecard",
+    summary="A community's compliance per local day over a range",
+    responses=NOT_FOUND,
+)
+def scorecard(
+    community_id: str,
+    registry: RegistryDep,
+    influx: InfluxDep,
+    limits: ThresholdsDep,
+    key: ReadKey,
+    date_from: Annotated[
+        dt.date | None, Query(alias="from", description="first local day (default: 29 days ago)")
+    ] = None,
+    date_to: Annotated[
+        dt.date | None, Query(alias="to", description="last local day (default: today)")
+    ] = None,
+) -> ScorecardPublic:
+    community = registry.community_by_id.get(community_id)
+    if community is None:
+        raise not_found(f"community {community_id!r}")
+    tz = registry.district.tz
+    last = check_day(date_to, "to") if date_to else today(tz)
+    first = check_day(date_from, "from") if date_from else last - dt.timedelta(days=29)
+    if first > last:
+        raise bad_parameter(f"from ({first}) is after to ({last})")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise bad_parameter(f"a scorecard covers at most {MAX_RANGE_DAYS} days")
+    scope = Scope(first, last, tz, community_id=community.id)
+    frame = compute_daily(influx, registry, scope, limits)
+    days = [CommunityCompliance.model_validate(r) for r in frame.to_dict(orient="records")]
+    return ScorecardPublic(
+        community=community.id,
+        name=community.name,
+        town=community.town_id,
+        date_from=first,
+        date_to=last,
+        days=days,
+        days_meeting=sum(d.meets_standard for d in days),
+        count=len(days),
+    )

@@ -1,0 +1,105 @@
+"""`GET /compliance?date=`: every community's compliance on a local day, and per town the
+share meeting the standard; `format=csv` for the monthly assessment sheets."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import InfluxDep, ReadKey, RegistryDep, ThresholdsDep
+from api.errors import bad_parameter
+from api.models.common import ERROR_RESPONSES
+from api.models.compliance import (
+    CommunityCompliance,
+    CompliancePublic,
+    TownCompliance,
+    TownTarget,
+)
+from api.routes.params import check_day, check_town, today
+from api.services.compliance import compute_compliance, target_column
+from api.services.compliance_csv import to_csv
+
+router = APIRouter(prefix="/compliance", tags=["compliance"], responses=ERROR_RESPONSES)
+
+CSV_RESPONSE: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "JSON, or CSV with `format=csv`",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "",
+    summary="Compliance of every community on one local day",
+    response_model=CompliancePublic,
+    responses=CSV_RESPONSE,
+)
+def get_compliance(
+    registry: RegistryDep,
+    influx: InfluxDep,
+    limits: ThresholdsDep,
+    key: ReadKey,
+    date: Annotated[dt.date | None, Query(description="local day (default: today)")] = None,
+    town: Annotated[str | None, Query(max_length=64, description="only this town")] = None,
+    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    table: Annotated[
+        Literal["communities", "towns"], Query(description="which table as CSV")
+    ] = "communities",
+) -> CompliancePublic | Response:
+    tz = registry.district.tz
+    day = check_day(date, "date") if date else today(tz)
+    if day > today(tz):
+        raise bad_parameter(f"date {day} is in the future")
+    if town is not None:
+        check_town(registry, town)
+    communities, towns = compute_compliance(influx, registry, day, limits, town_id=town)
+    if format == "csv":
+        frame = communities if table == "communities" else towns
+        filename = f"compliance-{table}-{day.isoformat()}.csv"
+        return Response(
+            to_csv(frame),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    town_rows = [
+        TownCompliance(
+            town=r["town"],
+            name=r["name"],
+            date=r["date"],
+            communities=int(r["communities"]),
+            meeting=int(r["meeting"]),
+            share=float(r["share"]),
+            targets=[
+                TownTarget(share=t, met=bool(r[target_column(t)])) for t in limits.town_targets
+            ],
+        )
+        for r in towns.to_dict(orient="records")
+    ]
+    rows = [CommunityCompliance.model_validate(r) for r in communities.to_dict(orient="records")]
+    return CompliancePublic(
+        date=day,
+        thresholds=_thresholds_view(limits),
+        communities=rows,
+        towns=town_rows,
+        count=len(rows),
+    )
+
+
+def _thresholds_view(limits: object) -> dict[str, float | int | str | list[float]]:
+    out: dict[str, float | int | str | list[float]] = {}
+    for f in dataclasses.fields(limits):  # type: ignore[arg-type]
+        value = getattr(limits, f.name)
+        if f.name == "rules":
+            out["bin_overflow_pct"] = value.bin_overflow_pct
+            out["clearance_cutoff"] = value.clearance_cutoff
+            out["sewer_clear_margin_cm"] = value.sewer_clear_margin_cm
+        elif isinstance(value, tuple):
+            out[f.name] = [float(v) for v in value]
+        else:
+            out[f.name] = value
+    return out

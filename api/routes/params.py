@@ -1,0 +1,38 @@
+"""Checks of query parameters shared by the routers (422 with a message on failure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from api.errors import bad_parameter
+from core.localday import local_date, now_ms
+from core.registry import Registry
+
+# Days outside this window are refused: InfluxDB's timestamps end in 2262, and
+# nothing in yiju happened before 2000.
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2100, 12, 31)
+MAX_RANGE_DAYS = 366
+
+
+def today(tz: str) -> dt.date:
+    return local_date(now_ms(), tz)
+
+
+def check_day(day: dt.date, name: str) -> dt.date:
+    if not EARLIEST <= day <= LATEST:
+        raise bad_parameter(f"{name} {day} is outside {EARLIEST}–{LATEST}")
+    return day
+
+
+def check_town(registry: Registry, town: str) -> str:
+    if town not in registry.town_by_id:
+        known = ", ".join(sorted(registry.town_by_id))
+        raise bad_parameter(f"unknown town {town!r}; known towns: {known}")
+    return town
+
+
+def check_community(registry: Registry, community: str) -> str:
+    if community not in registry.community_by_id:
+        raise bad_parameter(f"unknown community {community!r}; GET /communities lists them")
+    return community

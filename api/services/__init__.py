@@ -1,0 +1,1 @@
+"""Queries and computations behind the routes; no HTTP here."""

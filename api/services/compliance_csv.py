@@ -1,0 +1,16 @@
+"""Compliance tables as CSV (pandas), the format of the monthly assessment sheets."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """CSV with lists joined by ';' and rates rounded to four places."""
+    out = frame.copy()
+    if "failing" in out.columns:
+        out["failing"] = out["failing"].map(lambda names: ";".join(names))
+    for column in ("clearance_rate", "camera_availability", "share"):
+        if column in out.columns:
+            out[column] = out[column].astype(float).round(4)
+    return str(out.to_csv(index=False))
