@@ -1,0 +1,74 @@
+"""Fixtures of the API tests: the known data set in its own InfluxDB database, an app
+built on it with one key per role, and a test client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.auth import ApiKey, KeyRing, Role
+from api.main import create_app
+from core.influx import InfluxClient
+from core.registry import Registry, save_registry
+from core.settings import Settings
+from tests.api.dataset import Case, build_case
+from yiju.localservices import LocalStack
+
+KEYS = {role: f"test-key-{role.value}-{uuid.uuid4().hex[:6]}" for role in Role}
+
+
+def auth(role: Role) -> dict[str, str]:
+    return {"Authorization": f"Bearer {KEYS[role]}"}
+
+
+@pytest.fixture(scope="session")
+def case(small_district: Registry) -> Case:
+    """The known day: each community of the test district with one known problem."""
+    return build_case(small_district)
+
+
+@pytest.fixture(scope="session")
+def case_db(local_stack: LocalStack, case: Case) -> Iterator[InfluxClient]:
+    """An admin client on a database holding the known day's raw points."""
+    s = local_stack.settings
+    client = InfluxClient(
+        s.influx_url,
+        f"api_{uuid.uuid4().hex[:10]}",
+        user=s.influx_admin_user,
+        password=s.secret("influx_admin_password"),
+    )
+    client.create_database()
+    case.write(client)
+    yield client
+    client.drop_database()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def api_settings(
+    service_settings: Settings, case: Case, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    data_dir: Path = tmp_path_factory.mktemp("api") / "var"
+    data_dir.mkdir(parents=True)
+    registry_path = data_dir / "district.json"
+    save_registry(case.registry, registry_path)
+    return service_settings.model_copy(
+        update={"data_dir": data_dir, "registry_path": registry_path}
+    )
+
+
+@pytest.fixture(scope="session")
+def api_app(api_settings: Settings, case: Case, case_db: InfluxClient) -> FastAPI:
+    keys = KeyRing([ApiKey.from_secret(f"test-{r.value}", r, k) for r, k in KEYS.items()])
+    return create_app(api_settings, case.registry, influx=case_db, keys=keys)
+
+
+@pytest.fixture(scope="session")
+def client(api_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(api_app, raise_server_exceptions=False) as test_client:
+        yield test_client

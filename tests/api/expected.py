@@ -1,0 +1,100 @@
+"""Compliance recomputed from the raw points with plain loops, independently of the
+API's queries and pandas code, following the definitions in docs/api.md."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from core.localday import at_local, day_start_ms, local_date
+from core.thresholds import DEFAULT_THRESHOLDS
+from tests.api.dataset import Case
+
+
+def expected_compliance(case: Case, day: date) -> dict[str, dict[str, Any]]:
+    reg, rules = case.registry, DEFAULT_THRESHOLDS
+    tz = reg.district.tz
+    start = day_start_ms(day, tz)
+    end = day_start_ms(day + timedelta(days=1), tz)
+    cutoff = at_local(day, rules.cutoff_time, tz)
+    out: dict[str, dict[str, Any]] = {}
+    for c in reg.communities:
+        points = [p for p in reg.collection_points if p.community_id == c.id]
+        point_ids = {p.id for p in points}
+        cleared = {
+            p.tags["point_id"]
+            for p in case.of("clearance")
+            if p.tags["point_id"] in point_ids and start <= p.time_ms <= cutoff
+        }
+        exposed = 0.0
+        for point in points:
+            if point.sensor is None:
+                continue
+            hits = [
+                r
+                for r in case.of("bin")
+                if r.tags["point_id"] == point.id
+                and start <= r.time_ms < end
+                and r.fields["fill_pct"] >= rules.bin_overflow_pct
+            ]
+            exposed += len(hits) * point.sensor.interval_s / 60
+        events, sewer_minutes = 0, 0.0
+        for outlet in reg.sewage_outlets:
+            if outlet.community_id != c.id or outlet.sensor is None:
+                continue
+            readings = sorted(
+                (r.time_ms, r.fields["level_cm"])
+                for r in case.of("sewer")
+                if r.tags["outlet_id"] == outlet.id and start <= r.time_ms < end
+            )
+            opened = False
+            for _, level in readings:
+                if level >= outlet.overflow_level_cm:
+                    sewer_minutes += outlet.sensor.interval_s / 60
+                    if not opened:
+                        events += 1
+                    opened = True
+                elif level < outlet.overflow_level_cm - rules.sewer_clear_margin_cm:
+                    opened = False
+        cameras = [cam for cam in reg.cameras if cam.community_id == c.id]
+        shares = []
+        for cam in cameras:
+            online = sum(
+                r.fields["online"]
+                for r in case.of("camera")
+                if r.tags["device_id"] == cam.id and start <= r.time_ms < end
+            )
+            shares.append(min(1.0, online * cam.heartbeat_s / 86_400))
+        sites = [s for s in reg.pest_sites if s.community_id == c.id]
+        on_schedule = 0
+        for site in sites:
+            cycle = site.cycle_days_peak if day.month in rules.pest_peak_months else site.cycle_days_normal
+            visits = {local_date(v.time_ms, tz) for v in case.of("pest_visit") if v.tags["site_id"] == site.id}
+            on_schedule += any(day - timedelta(days=cycle - 1) <= v <= day for v in visits)
+        green_min = 0.30 if c.is_new else 0.25
+        static_ok = c.class2_toilets >= 1 and c.green_space_ratio >= green_min and c.service_centre_m2 >= 80
+        availability = sum(shares) / len(shares) if shares else None
+        meets = (
+            len(cleared) == len(points)
+            and exposed == 0
+            and events == 0
+            and availability is not None
+            and availability >= 0.95
+            and on_schedule == len(sites)
+            and static_ok
+        )
+        out[c.id] = {
+            "points": len(points),
+            "points_cleared": len(cleared),
+            "clearance_rate": len(cleared) / len(points),
+            "exposed_minutes": exposed,
+            "sewer_overflows": events,
+            "sewer_overflow_minutes": sewer_minutes,
+            "cameras": len(cameras),
+            "camera_availability": availability,
+            "pest_sites": len(sites),
+            "pest_sites_on_schedule": on_schedule,
+            "static_ok": static_ok,
+            "meets_standard": meets,
+        }
+    return out

@@ -1,0 +1,143 @@
+"""Compliance against the known data set in the real InfluxDB."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import Role
+from api.config import ComplianceThresholds
+from api.services.compliance import compute_compliance
+from core.influx import InfluxClient
+from tests.api.conftest import auth
+from tests.api.dataset import Case
+from tests.api.expected import expected_compliance
+
+OFFICE = auth(Role.OFFICE)
+
+
+@pytest.fixture(scope="module")
+def answer(client: TestClient, case: Case) -> dict[str, object]:
+    resp = client.get("/api/v1/compliance", params={"date": case.spec["date"]}, headers=OFFICE)
+    assert resp.status_code == 200, resp.text
+    body: dict[str, object] = resp.json()
+    return body
+
+
+def test_numbers_equal_independent_computation(answer: dict, case: Case) -> None:
+    """Every community's figures equal a plain recomputation from the raw points."""
+    expected = expected_compliance(case, case.day)
+    rows = {r["community"]: r for r in answer["communities"]}
+    assert set(rows) == set(expected)
+    for community, want in expected.items():
+        got = rows[community]
+        for name, value in want.items():
+            if isinstance(value, float):
+                assert got[name] == pytest.approx(value), (community, name)
+            else:
+                assert got[name] == value, (community, name)
+
+
+def test_each_case_fails_exactly_its_criterion(answer: dict, case: Case) -> None:
+    """The good community meets the standard; each other one fails only its own problem."""
+    spec = case.spec
+    failing = {r["community"]: r["failing"] for r in answer["communities"]}
+    assert failing[spec["good"]] == []
+    assert failing[spec["not_cleared"]["community"]] == ["clearance"]
+    assert failing[spec["bin_overflow"]["community"]] == ["exposed_garbage"]
+    assert failing[spec["camera_half_day"]["community"]] == ["camera"]
+    assert failing[spec["static_only"]["community"]] == ["green_space"]
+    assert failing[spec["sewer_overflow"]["community"]] == ["sewer_overflow"]
+    assert failing[spec["pest_overdue"]["community"]] == ["pest_control"]
+
+
+def test_known_figures(answer: dict, case: Case) -> None:
+    """The hand-checked figures: 8 overflow readings = 120 min, 2 sewer episodes, 0.75 cameras."""
+    rows = {r["community"]: r for r in answer["communities"]}
+    spec = case.spec
+    assert rows[spec["bin_overflow"]["community"]]["exposed_minutes"] == 120.0
+    sewer = rows[spec["sewer_overflow"]["community"]]
+    assert (sewer["sewer_overflows"], sewer["sewer_overflow_minutes"]) == (2, 25.0)
+    assert rows[spec["camera_half_day"]["community"]]["camera_availability"] == 0.75
+    unclear = rows[spec["not_cleared"]["community"]]
+    assert unclear["points_cleared"] == unclear["points"] - 1
+
+
+def test_town_shares(answer: dict, case: Case) -> None:
+    """Each town has one community here, so its share is 1 only for the good one."""
+    towns = {t["town"]: t for t in answer["towns"]}
+    assert len(towns) == 7
+    good_town = case.registry.town_of(case.spec["good"])
+    for town_id, town in towns.items():
+        share = 1.0 if town_id == good_town else 0.0
+        assert town["share"] == share
+        assert [t["share"] for t in town["targets"]] == [0.2, 0.5, 1.0]
+        assert all(t["met"] == (share >= t["share"]) for t in town["targets"])
+
+
+def test_csv_matches_json(client: TestClient, case: Case, answer: dict) -> None:
+    """`format=csv` gives the same communities and figures as the JSON answer."""
+    resp = client.get(
+        "/api/v1/compliance", params={"date": case.spec["date"], "format": "csv"}, headers=OFFICE
+    )
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/csv")
+    frame = pd.read_csv(io.StringIO(resp.text))
+    assert len(frame) == answer["count"]
+    by_id = frame.set_index("community")
+    for row in answer["communities"]:
+        assert by_id.loc[row["community"], "exposed_minutes"] == row["exposed_minutes"]
+        assert bool(by_id.loc[row["community"], "meets_standard"]) == row["meets_standard"]
+    towns = client.get(
+        "/api/v1/compliance",
+        params={"date": case.spec["date"], "format": "csv", "table": "towns"},
+        headers=OFFICE,
+    )
+    assert list(pd.read_csv(io.StringIO(towns.text)).columns[-3:]) == [
+        "target_20",
+        "target_50",
+        "target_100",
+    ]
+
+
+def test_scorecard_day_equals_compliance(client: TestClient, case: Case, answer: dict) -> None:
+    """A scorecard over three days gives the known day's figures and empty days around it."""
+    community = case.spec["bin_overflow"]["community"]
+    day = case.day
+    resp = client.get(
+        f"/api/v1/communities/{community}/scorecard",
+        params={"from": str(day.replace(day=day.day - 1)), "to": str(day.replace(day=day.day + 1))},
+        headers=OFFICE,
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["count"] == 3
+    middle = body["days"][1]
+    want = next(r for r in answer["communities"] if r["community"] == community)
+    assert middle == want
+    # The next day holds one stray overflow reading of another community only.
+    assert body["days"][2]["exposed_minutes"] == 0.0
+    assert body["days"][0]["points_cleared"] == 0
+
+
+def test_service_is_reusable_with_thresholds(case_db: InfluxClient, case: Case) -> None:
+    """`compute_compliance` is callable without HTTP and honours its thresholds."""
+    lenient = ComplianceThresholds(min_camera_availability=0.7, max_exposed_minutes=120)
+    communities, towns = compute_compliance(case_db, case.registry, case.day, lenient)
+    meets = set(communities.loc[communities["meets_standard"], "community"])
+    spec = case.spec
+    assert meets == {spec["good"], spec["camera_half_day"]["community"], spec["bin_overflow"]["community"]}
+    assert towns["meeting"].sum() == 3
+
+
+def test_town_filter(client: TestClient, case: Case) -> None:
+    """`town=` limits the answer to that town's communities."""
+    town = case.registry.town_of(case.spec["good"])
+    resp = client.get(
+        "/api/v1/compliance", params={"date": case.spec["date"], "town": town}, headers=OFFICE
+    )
+    assert resp.status_code == 200
+    assert [r["town"] for r in resp.json()["communities"]] == [town]
