@@ -49,6 +49,19 @@ ROUTE_STOP = Measurement(
 )
 DEADLETTER = Measurement("deadletter", ("reason",), ("topic", "payload", "detail"))
 VEHICLE_POSITION = Measurement("vehicle_position", ("vehicle_id", "town"), ("lat", "lon"))
+# Registry facts the boards need beside the telemetry (a community's name, place and
+# counts), written by `yiju dashboards seed`; readers take the last point per community.
+COMMUNITY = Measurement(
+    "community",
+    ("community", "town"),
+    ("name", "lat", "lon", "collection_points", "sewage_outlets", "cameras", "pest_sites"),
+)
+# Stops a plan could not serve, with the planner's reason (from the plan records).
+UNSERVED_STOP = Measurement(
+    "unserved_stop",
+    ("plan_id", "plan_kind", "town", "reason", "stop_id"),
+    ("community", "detail"),
+)
 
 ALL_MEASUREMENTS: tuple[Measurement, ...] = (
     BIN,
@@ -60,6 +73,8 @@ ALL_MEASUREMENTS: tuple[Measurement, ...] = (
     ROUTE_STOP,
     DEADLETTER,
     VEHICLE_POSITION,
+    COMMUNITY,
+    UNSERVED_STOP,
 )
 
 
