@@ -1,0 +1,8 @@
+"""ingest: MQTT → validation → enrichment → InfluxDB, with dead letters and violation rules.
+
+Stages (each testable on its own): `consumer` (paho transport, manual acks) →
+`core.contract.parse` → `points` (enrichment and line protocol) → `writer`
+(batches by size and time, retries with backoff, acknowledges after the write);
+`engine` runs the pure `rules` over every message and writes `violation` events
+and alerts. `service.IngestService` wires them together.
+"""

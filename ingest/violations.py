@@ -1,0 +1,128 @@
+"""The rules' side of ingest: feeds the engine, writes its violation events and
+derived points, and publishes each event as an alert once it is stored."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from core import credentials
+from core.contract import Message
+from core.influx import InfluxClient
+from core.registry import Registry
+from core.schema import ViolationState
+from core.settings import Settings
+from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
+from core.topics import Topics
+from ingest.alerts import alert_payload, violation_line
+from ingest.engine import RuleEngine
+from ingest.restore import load_state
+from ingest.rules import ViolationEvent
+from ingest.writer import Batch, BatchWriter
+
+log = logging.getLogger("yiju.ingest")
+
+
+class AlertPublisher:
+    """Publishes alerts at QoS 1 as the ingest service account; paho keeps
+    publishes made while disconnected and sends them after reconnecting."""
+
+    def __init__(self, settings: Settings, client_id: str) -> None:
+        self.topics = Topics(settings.topic_prefix)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
+        self.client.username_pw_set(
+            credentials.INGEST, credentials.service_password(settings, credentials.INGEST)
+        )
+        self.client.reconnect_delay_set(min_delay=1, max_delay=15)
+        self._host, self._port = settings.mqtt_host, settings.mqtt_port
+        self.published = 0
+
+    def start(self) -> None:
+        self.client.connect_async(self._host, self._port, keepalive=30)
+        self.client.loop_start()
+
+    def publish(self, event: ViolationEvent) -> None:
+        self.client.publish(self.topics.alerts(event.community), alert_payload(event), qos=1)
+        self.published += 1
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class ViolationPipeline:
+    """Thread-safe front of the rule engine (workers feed it from their writers)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        *,
+        thresholds: RuleThresholds = DEFAULT_THRESHOLDS,
+        lateness_ms: int = 120_000,
+        group: str = "yiju-ingest",
+        influx: InfluxClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = RuleEngine(registry, thresholds, tz=settings.tz, lateness_ms=lateness_ms)
+        self.writer = BatchWriter(
+            influx or InfluxClient.from_settings(settings),
+            self._written,
+            max_lines=5000,
+            max_delay_s=0.2,
+            name="ingest-violations",
+        )
+        self.alerts = AlertPublisher(settings, f"{group}-alerts-{uuid.uuid4().hex[:6]}")
+        self.opened = 0
+        self.closed = 0
+        self._lock = threading.Lock()
+
+    def restore(self) -> None:
+        with InfluxClient.from_settings(self.settings) as client:
+            state = load_state(client)
+        with self._lock:
+            self.engine.restore(state)
+
+    def start(self) -> None:
+        self.alerts.start()
+        self.writer.start()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        flushed = self.writer.stop(timeout)
+        self.alerts.stop()
+        return flushed
+
+    def feed(self, facts: list[Message]) -> None:
+        with self._lock:
+            self.engine.feed(facts)
+            self._emit()
+
+    def advance_to(self, ms: int) -> None:
+        with self._lock:
+            self.engine.advance_to(ms)
+            self._emit()
+
+    def idle(self) -> bool:
+        return self.writer.pending() == 0
+
+    def _emit(self) -> None:
+        events, lines = self.engine.take()
+        if events or lines:
+            self.writer.add(lines + [violation_line(e) for e in events], facts=list(events))
+
+    def _written(self, batch: Batch) -> None:
+        events: list[Any] = batch.facts
+        for event in events:
+            if event.state is ViolationState.OPEN:
+                self.opened += 1
+            else:
+                self.closed += 1
+            self.alerts.publish(event)
+        if events:
+            log.debug("wrote and published %d violation events", len(events))
