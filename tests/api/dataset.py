@@ -227,8 +227,45 @@ def build_case(base: Registry) -> Case:
                 "pest_visit", tags, {"duration_min": 90}, at("10:00", day - timedelta(days=ago))
             )
         )
+    _add_violations(case)
     _check_names(case)
     return case
+
+
+VIOLATIONS_PATH = Path(__file__).parent / "data" / "violations.json"
+
+
+def load_violations() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads(VIOLATIONS_PATH.read_text(encoding="utf-8"))
+    return rows
+
+
+def local_ms(text: str, tz: str) -> int:
+    """'YYYY-MM-DDTHH:MM' local to epoch ms."""
+    day, _, clock = text.partition("T")
+    return at_local(date.fromisoformat(day), parse_clock(clock), tz)
+
+
+def _add_violations(case: Case) -> None:
+    """Open and close events as ingest writes them, sharing a violation_id."""
+    tz = case.registry.district.tz
+    for v in load_violations():
+        tags = {
+            "kind": v["kind"],
+            "community": v["community"],
+            "town": case.registry.town_of(v["community"]),
+            "subject": v["subject"],
+        }
+        fields = {"value": v["value"], "violation_id": v["violation_id"]}
+        case.points.append(
+            RawPoint("violation", tags, {**fields, "state": "open"}, local_ms(v["opened"], tz))
+        )
+        if v["closed"]:
+            case.points.append(
+                RawPoint(
+                    "violation", tags, {**fields, "state": "closed"}, local_ms(v["closed"], tz)
+                )
+            )
 
 
 def _check_names(case: Case) -> None:
@@ -236,4 +273,5 @@ def _check_names(case: Case) -> None:
     known = {m.name: m for m in schema.ALL_MEASUREMENTS}
     for p in case.points:
         m = known[p.measurement]
-        assert set(p.fields) <= set(m.fields) and set(p.tags) <= set(m.tags), p
+        assert set(p.fields) <= set(m.fields), p
+        assert set(p.tags) <= set(m.tags), p

@@ -68,11 +68,21 @@ def expected_compliance(case: Case, day: date) -> dict[str, dict[str, Any]]:
         sites = [s for s in reg.pest_sites if s.community_id == c.id]
         on_schedule = 0
         for site in sites:
-            cycle = site.cycle_days_peak if day.month in rules.pest_peak_months else site.cycle_days_normal
-            visits = {local_date(v.time_ms, tz) for v in case.of("pest_visit") if v.tags["site_id"] == site.id}
+            cycle = (
+                site.cycle_days_peak
+                if day.month in rules.pest_peak_months
+                else site.cycle_days_normal
+            )
+            visits = {
+                local_date(v.time_ms, tz)
+                for v in case.of("pest_visit")
+                if v.tags["site_id"] == site.id
+            }
             on_schedule += any(day - timedelta(days=cycle - 1) <= v <= day for v in visits)
         green_min = 0.30 if c.is_new else 0.25
-        static_ok = c.class2_toilets >= 1 and c.green_space_ratio >= green_min and c.service_centre_m2 >= 80
+        static_ok = (
+            c.class2_toilets >= 1 and c.green_space_ratio >= green_min and c.service_centre_m2 >= 80
+        )
         availability = sum(shares) / len(shares) if shares else None
         meets = (
             len(cleared) == len(points)

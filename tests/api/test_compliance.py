@@ -129,7 +129,11 @@ def test_service_is_reusable_with_thresholds(case_db: InfluxClient, case: Case) 
     communities, towns = compute_compliance(case_db, case.registry, case.day, lenient)
     meets = set(communities.loc[communities["meets_standard"], "community"])
     spec = case.spec
-    assert meets == {spec["good"], spec["camera_half_day"]["community"], spec["bin_overflow"]["community"]}
+    assert meets == {
+        spec["good"],
+        spec["camera_half_day"]["community"],
+        spec["bin_overflow"]["community"],
+    }
     assert towns["meeting"].sum() == 3
 
 

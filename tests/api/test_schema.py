@@ -1,0 +1,95 @@
+"""schemathesis against the app's OpenAPI schema: no 5xx, answers match the schema."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from api.auth import Role
+from api.main import API_PREFIX
+from tests.api.conftest import KEYS
+
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+]
+# Examples per operation: enough to hit every parameter's edge cases, within ~60 s in all.
+EXAMPLES = 50
+
+OPERATIONS = [
+    ("GET", "/health"),
+    ("GET", "/keys"),
+    ("GET", "/towns"),
+    ("GET", "/communities"),
+    ("GET", "/communities/{community_id}"),
+    ("GET", "/communities/{community_id}/scorecard"),
+    ("GET", "/compliance"),
+    ("GET", "/violations"),
+    ("GET", "/devices/{device_id}/latest"),
+    ("GET", "/devices/{device_id}/series"),
+    ("POST", "/plans"),
+    ("GET", "/plans"),
+    ("GET", "/plans/{plan_id}"),
+    ("GET", "/routes"),
+    ("GET", "/routes/{route_id}"),
+]
+
+
+@pytest.fixture(scope="module")
+def api_schema(api_app: FastAPI, client: TestClient) -> schemathesis.BaseSchema:
+    # One planning process at a time: further valid POST /plans answer 429 (documented).
+    api_app.state.plan_jobs.max_running = 1
+    return schemathesis.openapi.from_asgi(f"{API_PREFIX}/openapi.json", api_app)
+
+
+def test_schema_lists_every_operation(api_schema: schemathesis.BaseSchema) -> None:
+    """The operations tested here are exactly the ones the schema has."""
+    found = {
+        (op.method.upper(), op.path.removeprefix(API_PREFIX))
+        for op in (r.ok() for r in api_schema.get_all_operations())
+    }
+    assert found == set(OPERATIONS)
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_operation_conforms(
+    api_schema: schemathesis.BaseSchema, client: TestClient, method: str, path: str
+) -> None:
+    """Generated requests (with an admin key) get no 5xx and schema-conforming answers."""
+    operation = api_schema[API_PREFIX + path][method]
+    headers = {"Authorization": f"Bearer {KEYS[Role.ADMIN]}"}
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    @given(case=operation.as_strategy())
+    def check(case: schemathesis.Case) -> None:
+        # Sent with the app's own test client: schemathesis' requests transport trips over
+        # the urllib3-future package installed in this venv.
+        kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
+        response = client.request(
+            kwargs["method"],
+            kwargs["url"],
+            params=kwargs.get("params"),
+            headers=kwargs.get("headers"),
+            json=kwargs.get("json"),
+            content=kwargs.get("data"),
+        )
+        case.validate_response(response, checks=CHECKS)
+
+    check()
