@@ -1,0 +1,182 @@
+"""Collection points: garbage accumulates, fill sensors report, trucks empty the bins.
+
+Garbage per point follows its served population (the district's kg per resident
+and day, markets and schools heavier), an hourly profile with meal peaks,
+weekday/weekend differences and noise. Fill is the garbage volume over the
+bins' volume and may pass 100 % (garbage piled beside full bins) up to 200 %.
+Sensors report `fill_pct` (with temperature and battery) every interval,
+immediately when fill crosses 90 %, and right when a truck empties the point.
+A rare fire shows as a temperature spike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.localday import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE
+from core.registry import CollectionPoint, District
+from core.thresholds import RuleThresholds
+from core.topics import Topics
+from simulators.faults import FaultConfig, FaultKind
+from simulators.messages import Outbound
+from simulators.profiles import (
+    CATEGORY_FACTOR,
+    GARBAGE_HOURLY,
+    WEEKEND_FACTOR,
+    LocalTime,
+    ambient_c,
+    hourly,
+)
+from simulators.sensors import FaultReporter, SensorField, nudge
+
+ALARM_PCT = 90.0  # sensors report at once when fill crosses this
+MAX_FILL_PCT = 200.0
+# Out-of-order faults only on readings this far below overflow, where they cannot
+# open or close anything whichever order ingest applies them in.
+CALM_FILL_PCT = 60.0
+
+
+class BinField(SensorField):
+    family = "bin"
+
+    def __init__(
+        self,
+        points: Sequence[CollectionPoint],
+        district: District,
+        links: Sequence[str],
+        gateways: Sequence[str],
+        topics: Topics,
+        clock: LocalTime,
+        start_ms: int,
+        end_ms: int,
+        seed: int,
+        faults: FaultConfig,
+        thresholds: RuleThresholds,
+        report: FaultReporter,
+    ) -> None:
+        sensors = [p.sensor for p in points if p.sensor is not None]
+        super().__init__(
+            [s.device_id for s in sensors],
+            [s.interval_s for s in sensors],
+            links,
+            gateways,
+            topics,
+            start_ms,
+            end_ms,
+            seed,
+            faults,
+            report,
+        )
+        self.point_ids = [p.id for p in points]
+        self.index = {p.id: i for i, p in enumerate(points)}
+        self.clock = clock
+        self.edges = (thresholds.bin_overflow_pct, thresholds.bin_overflow_clear_pct)
+        rng = self.rng
+        volume = np.array([max(p.volume_l, 1) for p in points], dtype=float)
+        kg = np.array(
+            [
+                p.served_population * district.kg_per_resident_day * CATEGORY_FACTOR[p.category]
+                for p in points
+            ]
+        )
+        self.pct_per_ms = kg / district.garbage_density_kg_per_l / volume * 100 / MS_PER_DAY
+        self.weekend = np.array([WEEKEND_FACTOR[p.category] for p in points])
+        # Last cleared 3–20 h before the start: the bins start part-full.
+        since = rng.uniform(3, 20, self.n) * MS_PER_HOUR
+        self.fill = np.minimum(self.pct_per_ms * since * rng.lognormal(0, 0.2, self.n), 95.0)
+        self.temp_offset = rng.normal(1.5, 0.8, self.n)
+        self.day_factor = np.ones(self.n)
+        self._day = -1
+        self.fires: dict[int, tuple[int, int, float]] = {}
+        self._plan_fires(faults.fires_per_day)
+        self._clears: dict[int, tuple[int, float]] = {}
+        self._t0, self._f0 = start_ms, self.fill.copy()
+        self._rate = np.zeros(self.n)
+        self._noise = np.zeros(self.n)
+        self._month = clock.month(start_ms)
+
+    def _plan_fires(self, per_day: float) -> None:
+        days = (self.end_ms - self.start_ms) / MS_PER_DAY
+        counts = self.rng.poisson(per_day * days, self.n)
+        for i in np.nonzero(counts)[0].tolist():
+            start = self.start_ms + int(self.rng.random() * (self.end_ms - self.start_ms))
+            minutes = float(self.rng.uniform(20, 90))
+            peak = float(self.rng.uniform(60, 120))
+            self.fires[i] = (start, int(minutes * MS_PER_MINUTE), peak)
+            self.report(
+                FaultKind.FIRE,
+                self.ids[i],
+                start,
+                f"bin fire for {minutes:.0f} min, +{peak:.0f} °C",
+            )
+
+    def clear(self, point_id: str, ts: int) -> bool:
+        """A truck empties the point at `ts` (within the coming step); False if unknown."""
+        i = self.index.get(point_id)
+        if i is None:
+            return False
+        residual = (ts // 1000 % 300) / 100  # 0–3 % left in the bins
+        self._clears[i] = (ts, residual)
+        return True
+
+    def step(self, t0: int, t1: int) -> list[Outbound]:
+        rng = self.rng
+        day = (t0 + self.clock.offset_ms) // MS_PER_DAY
+        if day != self._day:  # a new local day: new daily variation, new weekday
+            self._day = day
+            self.day_factor = rng.lognormal(0, 0.15, self.n)
+            self._month = self.clock.month(t0)
+        mid = (t0 + t1) // 2
+        week = self.weekend if self.clock.is_weekend(mid) else 1.0
+        shape = hourly(GARBAGE_HOURLY, self.clock.hour(mid))
+        self._rate = (
+            self.pct_per_ms * shape * week * self.day_factor * rng.lognormal(0, 0.25, self.n)
+        )
+        self._noise = rng.normal(0, 0.7, self.n)
+        draws = rng.random(self.n)
+        self._t0, self._f0 = t0, self.fill
+        f1 = np.minimum(self.fill + self._rate * (t1 - t0), MAX_FILL_PCT)
+        out: list[Outbound] = []
+        for i, (ts, residual) in sorted(self._clears.items()):
+            if not self.silent_from[i] <= ts < self.silent_until[i]:
+                self.reading(i, ts, None, out)  # the sensor sees the bins emptied
+            f1[i] = min(residual + self._rate[i] * (t1 - ts), MAX_FILL_PCT)
+        self.scheduled(t1, draws, out)
+        crossing = (self._f0 < ALARM_PCT) & (f1 >= ALARM_PCT)
+        for i in np.nonzero(crossing)[0].tolist():
+            if i in self._clears:
+                continue
+            ts = t0 + int((ALARM_PCT - self._f0[i]) / self._rate[i]) + 1
+            if ts < t1 and not self.silent_from[i] <= ts < self.silent_until[i]:
+                self.reading(i, ts, None, out)
+        self.fill = f1
+        self._clears = {}
+        out += self.faults.release(t1)
+        return out
+
+    def fill_at(self, i: int, ts: int) -> float:
+        cleared = self._clears.get(i)
+        if cleared is not None and ts >= cleared[0]:
+            value = cleared[1] + self._rate[i] * (ts - cleared[0])
+        else:
+            value = self._f0[i] + self._rate[i] * (ts - self._t0)
+        return float(min(value, MAX_FILL_PCT))
+
+    def reading(self, i: int, ts: int, draw: float | None, out: list[Outbound]) -> None:
+        fill = nudge(max(0.0, self.fill_at(i, ts) + self._noise[i]), self.edges)
+        temp = ambient_c(self._month, self.clock.hour(ts)) + self.temp_offset[i]
+        fire = self.fires.get(i)
+        if fire is not None and fire[0] <= ts < fire[0] + fire[1] + 30 * MS_PER_MINUTE:
+            start, length, peak = fire
+            ramp = min(1.0, (ts - start) / (10 * MS_PER_MINUTE))
+            fade = max(0.0, 1 - max(0, ts - start - length) / (30 * MS_PER_MINUTE))
+            temp += peak * ramp * fade
+        seq = self.next_seq(i)
+        text = f"{fill:.1f}"
+        payload = (
+            f'{{"ts":{ts},"fill_pct":{text},"temp_c":{temp:.1f},'
+            f'"battery_pct":{self.battery[i]:.1f},"seq":{seq}}}'
+        ).encode()
+        self.publish(out, i, ts, payload, float(text), draw, fill < CALM_FILL_PCT)

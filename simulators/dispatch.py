@@ -1,0 +1,86 @@
+"""Listens to the dispatch topics for the simulated trucks and crews.
+
+One paho connection (the `svc-simulator` account) subscribes to
+`{prefix}/dispatch/+` at QoS 1. Routes are retained, so every route already
+published arrives right after subscribing; later ones (re-plans) arrive while
+the day runs. Messages are queued and applied by the simulation at its next
+step, in arrival order.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from core import credentials
+from core.settings import Settings
+from core.topics import Topics
+from simulators.wire import LinkError
+
+log = logging.getLogger("yiju.simulators")
+
+SETTLE_S = 0.3  # quiet time after subscribing that ends the retained burst
+
+
+class DispatchListener:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.filter = Topics(settings.topic_prefix).dispatch("+")
+        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self._subscribed = threading.Event()
+        self._last_message = 0.0
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"yiju-sim-dispatch-{uuid.uuid4().hex[:6]}",
+            protocol=mqtt.MQTTv5,
+        )
+        account = credentials.SIMULATOR
+        self.client.username_pw_set(account, credentials.service_password(settings, account))
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("dispatch listener refused by the broker: %s", reason)
+            return
+        client.subscribe(self.filter, qos=1)  # on every (re)connect
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: Any, _codes: Any, _p: Any) -> None:
+        self._subscribed.set()
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        self._last_message = time.monotonic()
+        self.inbox.put((message.topic, bytes(message.payload)))
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Connect, subscribe and wait for the retained routes to arrive."""
+        try:
+            self.client.connect(self.settings.mqtt_host, self.settings.mqtt_port)
+        except OSError as exc:
+            raise LinkError(f"dispatch listener cannot reach the broker: {exc}") from exc
+        self.client.loop_start()
+        if not self._subscribed.wait(timeout_s):
+            self.stop()
+            raise LinkError(f"dispatch listener: no subscription to {self.filter} in {timeout_s} s")
+        self._last_message = time.monotonic()
+        while time.monotonic() - self._last_message < SETTLE_S:
+            time.sleep(0.05)
+
+    def drain(self) -> list[tuple[str, bytes]]:
+        out = []
+        while True:
+            try:
+                out.append(self.inbox.get_nowait())
+            except queue.Empty:
+                return out
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -1,0 +1,236 @@
+"""Garbage trucks and pest-control crews driving the routes they are dispatched.
+
+Without a route an agent does nothing. When a route arrives (the retained
+`RouteDispatch` on its dispatch topic) the agent plans its day from it: it
+leaves at the route's start (or now, for a route that arrives mid-day: then
+only the stops not yet due are driven, from where the agent is), drives each
+leg in the planned time with travel-time noise, serves each stop for about the
+planned service time and moves on. Trucks publish positions while driving and
+a `cleared` event when a collection point is emptied (the point's bins drop to
+near zero at that moment); crews publish `visited` with the visit's length. A
+new route replaces the rest of the old one. A truck that breaks down stops
+where it is and drives nothing more that day.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.dispatch import RouteDispatch, StopKind
+from core.localday import MS_PER_DAY
+from core.registry import Registry
+from core.topics import Topics
+from simulators.faults import FaultConfig, FaultKind
+from simulators.messages import Fact, Outbound
+from simulators.seeding import stream, unit
+from simulators.sensors import FaultReporter
+
+log = logging.getLogger("yiju.simulators")
+
+# Timeline entries: (ts, kind, a, b, value): position (lat, lon), cleared (point,
+# route), visited (site, route, minutes), breakdown.
+Entry = tuple[int, str, object, object, float]
+
+
+@dataclass
+class Agent:
+    id: str
+    kind: str  # "vehicle" or "crew"
+    link: str
+    topic: str
+    lat: float
+    lon: float
+    route: RouteDispatch | None = None
+    timeline: list[Entry] = field(default_factory=list)
+    broken_at: int | None = None
+
+
+class Fleet:
+    def __init__(
+        self,
+        registry: Registry,
+        links: dict[str, str],
+        topics: Topics,
+        seed: int,
+        faults: FaultConfig,
+        position_interval_s: int,
+        report: FaultReporter,
+    ) -> None:
+        self.seed, self.faults, self.report = seed, faults, report
+        self.position_ms = position_interval_s * 1000
+        self.agents: dict[str, Agent] = {}
+        for truck in registry.trucks:
+            depot = registry.depot_by_id.get(truck.depot_id)
+            self.agents[truck.id] = Agent(
+                truck.id,
+                "vehicle",
+                links[truck.id],
+                topics.vehicle_events(truck.id),
+                depot.lat if depot else 0.0,
+                depot.lon if depot else 0.0,
+            )
+        for crew in registry.pest_crews:
+            depot = registry.depot_by_id.get(crew.depot_id)
+            self.agents[crew.id] = Agent(
+                crew.id,
+                "crew",
+                links[crew.id],
+                topics.crew_events(crew.id),
+                depot.lat if depot else 0.0,
+                depot.lon if depot else 0.0,
+            )
+        self.scheduled = {b.truck_id: b.at_ms for b in faults.breakdowns}
+        self.routes_taken = 0
+
+    def assign(self, agent_id: str, route: RouteDispatch | None, now: int) -> bool:
+        """Give an agent a new route (None: withdraw it); False when nothing changes."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            log.warning("dispatch for %s, which is not a truck or crew of this district", agent_id)
+            return False
+        if route == agent.route:
+            return False
+        agent.route = route
+        agent.timeline = []
+        if route is None or agent.broken_at is not None:
+            return route is None
+        if route.end_ms <= now:
+            log.info(
+                "route %s for %s ended before the simulated now; ignored", route.route_id, agent_id
+            )
+            return False
+        agent.timeline = self._plan(agent, route, now)
+        self.routes_taken += 1
+        log.info(
+            "%s takes route %s (%d stops) at %d", agent_id, route.route_id, len(route.stops), now
+        )
+        return True
+
+    def _plan(self, agent: Agent, route: RouteDispatch, now: int) -> list[Entry]:
+        rng = stream(self.seed, "route", agent.id, route.route_id)
+        if route.start_ms >= now:
+            stops, t, planned_prev = route.stops, route.start_ms, route.start_ms
+        else:  # a re-plan mid-day: the stops not yet due, from where the agent is
+            stops = [s for s in route.stops if s.depart_ms >= now]
+            t, planned_prev = now, now
+        timeline: list[Entry] = []
+        lat, lon = agent.lat, agent.lon
+        for stop in stops:
+            planned_leg = max(0, stop.eta_ms - planned_prev)
+            moved = abs(stop.lat - lat) + abs(stop.lon - lon) > 1e-6
+            leg = int(planned_leg * rng.lognormal(0, 0.12)) if moved else 0
+            if agent.kind == "vehicle" and leg > 0:
+                for k in range(1, leg // self.position_ms + 1):
+                    f = k * self.position_ms / leg
+                    timeline.append(
+                        (
+                            t + k * self.position_ms,
+                            "position",
+                            lat + (stop.lat - lat) * f,
+                            lon + (stop.lon - lon) * f,
+                            0.0,
+                        )
+                    )
+            arrive = t + leg
+            if agent.kind == "vehicle" and moved:
+                timeline.append((arrive, "position", stop.lat, stop.lon, 0.0))
+            planned_service = max(0, stop.depart_ms - stop.eta_ms)
+            noise = rng.uniform(0.85, 1.2) if stop.kind in (StopKind.POINT, StopKind.SITE) else 1.0
+            done = arrive + int(planned_service * noise)
+            if stop.kind is StopKind.POINT and agent.kind == "vehicle":
+                timeline.append((done, "cleared", stop.stop_id, route.route_id, 0.0))
+            elif stop.kind is StopKind.SITE and agent.kind == "crew":
+                minutes = round((done - arrive) / 60_000, 1)
+                timeline.append((done, "visited", stop.stop_id, route.route_id, minutes))
+            t, planned_prev, lat, lon = done, stop.depart_ms, stop.lat, stop.lon
+        at = self._breakdown_time(agent, route, now)
+        if at is not None:
+            undone = sum(1 for e in timeline if e[0] > at and e[1] in ("cleared", "visited"))
+            timeline = [e for e in timeline if e[0] <= at]
+            timeline.append((at, "breakdown", route.route_id, undone, 0.0))
+        return timeline
+
+    def _breakdown_time(self, agent: Agent, route: RouteDispatch, now: int) -> int | None:
+        if agent.kind != "vehicle":
+            return None
+        scheduled = self.scheduled.get(agent.id)
+        if scheduled is not None and scheduled >= now:
+            return scheduled
+        span = route.end_ms - max(now, route.start_ms)
+        chance = self.faults.breakdowns_per_day * span / MS_PER_DAY
+        if span > 0 and unit(self.seed, "breakdown", agent.id, route.route_id) < chance:
+            return max(now, route.start_ms) + int(unit(self.seed, "when", agent.id) * span)
+        return None
+
+    def step(self, t1: int, clear: Callable[[str, int], bool]) -> list[Outbound]:
+        """The agents' events before `t1`; `clear(point_id, ts)` empties a point's bins."""
+        out: list[Outbound] = []
+        for agent in self.agents.values():
+            timeline = agent.timeline
+            k = 0
+            while k < len(timeline) and timeline[k][0] < t1:
+                self._event(agent, timeline[k], clear, out)
+                k += 1
+            if k:
+                del timeline[:k]
+        return out
+
+    def _event(
+        self, agent: Agent, entry: Entry, clear: Callable[[str, int], bool], out: list[Outbound]
+    ) -> None:
+        ts, kind, a, b, value = entry
+        if kind == "position":
+            agent.lat, agent.lon = float(a), float(b)  # type: ignore[arg-type]
+            payload = f'{{"ts":{ts},"type":"position","lat":{a:.6f},"lon":{b:.6f}}}'
+            out.append(
+                Outbound(ts, agent.link, agent.topic, payload.encode(), False, "vehicle", None)
+            )
+        elif kind == "cleared":
+            if not clear(str(a), ts):
+                log.warning("%s: route %s names unknown point %s; not cleared", agent.id, b, a)
+                return
+            payload = _event_json(ts, "cleared", point_id=a, route_id=b)
+            out.append(
+                Outbound(
+                    ts,
+                    agent.link,
+                    agent.topic,
+                    payload,
+                    False,
+                    "vehicle",
+                    Fact("cleared", str(a), ts, 0.0),
+                )
+            )
+        elif kind == "visited":
+            payload = _event_json(ts, "visited", site_id=a, route_id=b, duration_min=value)
+            out.append(
+                Outbound(
+                    ts,
+                    agent.link,
+                    agent.topic,
+                    payload,
+                    False,
+                    "crew",
+                    Fact("visited", str(a), ts, value),
+                )
+            )
+        elif kind == "breakdown":
+            agent.broken_at = ts
+            agent.timeline = []
+            self.report(
+                FaultKind.TRUCK_BREAKDOWN,
+                agent.id,
+                ts,
+                f"broke down on route {a}; {b} stops undone",
+            )
+            payload = f'{{"ts":{ts},"type":"position","lat":{agent.lat:.6f},"lon":{agent.lon:.6f}}}'
+            out.append(
+                Outbound(ts, agent.link, agent.topic, payload.encode(), False, "vehicle", None)
+            )
+
+
+def _event_json(ts: int, kind: str, **fields: object) -> bytes:
+    return json.dumps({"ts": ts, "type": kind, **fields}, separators=(",", ":")).encode()
