@@ -1,0 +1,141 @@
+"""`yiju dashboards build|check|seed|probe|push`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from core.influx import InfluxClient
+from core.localday import now_ms
+from core.plans import PlanStore
+from core.registry import load_registry
+from core.settings import get_settings
+from dashboards import build, validate
+from dashboards.interpolate import TimeRange
+from yiju.paths import default_registry_path
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "dashboards", help="build, check, seed, probe or push the Grafana boards"
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    b = actions.add_parser("build", help="write dashboards/built/*.json and the provisioning YAML")
+    b.set_defaults(func=cmd_build)
+
+    c = actions.add_parser("check", help="validate the boards; fail when the built files are stale")
+    c.set_defaults(func=cmd_check)
+
+    s = actions.add_parser("seed", help="write community facts and unserved stops to InfluxDB")
+    s.add_argument("--registry", type=Path, help="district file (default: the configured one)")
+    s.set_defaults(func=cmd_seed)
+
+    p = actions.add_parser("probe", help="run every board's queries against InfluxDB, as Grafana")
+    p.add_argument("--from", dest="start", default="now/d", help="Grafana time, e.g. now-6h")
+    p.add_argument("--to", dest="end", default="now")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=V1,V2",
+                   help="select variable values (default: All)")  # fmt: skip
+    p.set_defaults(func=cmd_probe)
+
+    u = actions.add_parser("push", help="upsert folder, datasource, boards and alert rules")
+    u.add_argument("--url", required=True, help="Grafana URL, e.g. http://localhost:3000")
+    u.add_argument("--token", default=os.environ.get("GRAFANA_TOKEN"),
+                   help="service-account token (default: $GRAFANA_TOKEN)")  # fmt: skip
+    u.add_argument("--influx-url", default="http://influxdb:8086",
+                   help="InfluxDB as Grafana reaches it")  # fmt: skip
+    u.add_argument("--influx-db", help="database (default: YIJU_INFLUX_DB)")
+    u.add_argument("--influx-token", default=os.environ.get("INFLUX_TOKEN"),
+                   help="2.x/3.x token instead of the 1.x reader account")  # fmt: skip
+    u.set_defaults(func=cmd_push)
+
+
+def _load(rel: Path) -> dict[str, object]:
+    text = (build.ROOT / rel).read_text(encoding="utf-8")
+    loaded = yaml.safe_load(text) if rel.suffix == ".yaml" else json.loads(text)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    for path in build.write():
+        print(f"wrote {path.relative_to(build.ROOT.parent)}")
+    return cmd_check(args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    boards = build.boards()
+    prov = build.PROVISIONING
+    errors = validate.all_errors(
+        boards,
+        _load(prov / "datasources" / "yiju.yaml"),
+        _load(prov / "alerting" / "yiju.yaml"),
+    )
+    errors += [f"stale: {p} (run `yiju dashboards build`)" for p in build.stale()]
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        return 1
+    print(f"{len(boards)} boards valid and up to date: {', '.join(sorted(boards))}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from dashboards.seed import seed
+
+    settings = get_settings()
+    registry = load_registry(args.registry or default_registry_path(settings))
+    plans = PlanStore(settings.data_dir).list()
+    with InfluxClient.from_settings(settings) as influx:
+        communities, unserved = seed(influx, registry, now_ms(), plans)
+    print(f"wrote {communities} communities and {unserved} unserved stops to {settings.influx_db}")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from dashboards.probe import evaluate_rules, probe_board
+
+    selections: dict[str, list[str]] = {}
+    for item in args.var:
+        name, _, values = item.partition("=")
+        selections[name] = values.split(",")
+    now = now_ms()
+    failed = 0
+    with InfluxClient.from_settings(get_settings(), reader=True) as influx:
+        for name, board in build.boards().items():
+            board_time = TimeRange.parse(args.start, args.end, now)
+            result = probe_board(influx, board, board_time, selections)
+            for title, panel in result.panels.items():
+                rows = sum(len(f.rows) for f in panel.frames)
+                print(f"{name:14} {title:50} {rows:6} rows")
+            failed += len(result.empty_panels())
+        firing = evaluate_rules(influx, _load(build.PROVISIONING / "alerting" / "yiju.yaml"))
+    for alert in firing:
+        print(f"firing {alert.rule_uid}: {dict(alert.labels)}")
+    print(f"{failed} panels returned nothing; {len(firing)} alert instances firing")
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from dashboards.push import InfluxTarget, connect, push
+
+    if not args.token:
+        print("yiju: error: --token (or $GRAFANA_TOKEN) is required", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    password = None if args.influx_token else settings.secret("influx_reader_password")
+    target = InfluxTarget(
+        url=args.influx_url,
+        database=args.influx_db or settings.influx_db,
+        user=settings.influx_reader_user,
+        password=password,
+        token=args.influx_token,
+    )
+    done = push(connect(args.url, args.token), target)
+    print(", ".join(f"{k}: {v}" for k, v in done.items()))
+    return 0

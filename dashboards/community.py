@@ -1,0 +1,148 @@
+"""The community board: one community (or a few) in detail, chosen by `$town` and
+`$community`."""
+
+from __future__ import annotations
+
+from core import schema
+from dashboards import panels as p
+from dashboards import queries as qb
+from dashboards.model import Dashboard, Link, QueryVariable, Row, Target, Threshold, thresholds
+from dashboards.wall import TOWN_VARIABLE
+
+UID = "yiju-community"
+TOWN = qb.matches("town", "town")
+COMMUNITY = qb.matches("community", "community")
+PLACE = [TOWN, COMMUNITY]
+
+COMMUNITY_VARIABLE = QueryVariable(
+    "community", "Community", qb.show_tag_values(schema.COMMUNITY, "community", [TOWN])
+)
+FILL_STEPS = thresholds(Threshold(p.GREEN), Threshold(p.ORANGE, 90), Threshold(p.RED, 100))
+
+
+def point_fill() -> p.Panel:
+    b = schema.BIN
+    fill = qb.col(b, "fill_pct")
+    query = (
+        f'SELECT last({fill}) AS {fill} FROM "{b.name}" '
+        f"WHERE {qb.where([*PLACE, qb.TIME_FILTER])} GROUP BY {qb.col(b, 'point_id')}"
+    )
+    return p.bar_gauge(
+        "Fill of each collection point (last reading)",
+        [Target("A", query, fmt="time_series", alias="$tag_point_id")],
+        steps=FILL_STEPS,
+        unit="percent",
+        minimum=0,
+        maximum=120,
+        width=12,
+        description="Orange from 90 %, red from 100 % (garbage beside a full bin).",
+    )
+
+
+def sewer_levels() -> p.Panel:
+    s = schema.SEWER
+    level, overflow = qb.col(s, "level_cm"), qb.col(s, "overflow_level_cm")
+    query = (
+        f'SELECT mean({level}) AS "level", max({overflow}) AS "overflow level" '
+        f'FROM "{s.name}" WHERE {qb.where([*PLACE, qb.TIME_FILTER])} '
+        f"GROUP BY time($__interval), {qb.col(s, 'outlet_id')} fill(none)"
+    )
+    return p.time_series(
+        "Sewer levels against their overflow level",
+        [Target("A", query, fmt="time_series", alias="$tag_outlet_id $col")],
+        unit="lengthcm",
+        width=12,
+    )
+
+
+def camera_timeline() -> p.Panel:
+    c = schema.CAMERA
+    online = qb.col(c, "online")
+    query = (
+        f'SELECT last({online}) AS {online} FROM "{c.name}" '
+        f"WHERE {qb.where([*PLACE, qb.TIME_FILTER])} "
+        f"GROUP BY time($__interval), {qb.col(c, 'device_id')} fill(previous)"
+    )
+    return p.state_timeline(
+        "Cameras online",
+        [Target("A", query, fmt="time_series", alias="$tag_device_id")],
+        interval="1m",
+        width=12,
+    )
+
+
+def clearance_share() -> p.Panel:
+    return p.bar_gauge(
+        "Collection points cleared today",
+        [
+            Target("A", qb.points_per(PLACE, "community")),
+            Target("B", qb.points_cleared_per(PLACE, "community")),
+        ],
+        rows="share",
+        unit="percentunit",
+        minimum=0,
+        maximum=1,
+        steps=thresholds(Threshold(p.RED), Threshold(p.ORANGE, 0.5), Threshold(p.GREEN, 0.95)),
+        no_value="0%",
+        transformations=[
+            p.drop_time(),
+            p.join_on("community"),
+            p.divide("cleared", "points", "share"),
+        ],
+        width=12,
+    )
+
+
+def open_now() -> p.Panel:
+    return p.table(
+        "Open violations now",
+        [Target("A", qb.open_violations(PLACE))],
+        transformations=[p.rename({"Time": "since"})],
+        width=12,
+    )
+
+
+def violation_log() -> p.Panel:
+    columns = ["kind", "subject", "state", "value", "violation_id"]
+    return p.table(
+        "Violation log",
+        [Target("A", qb.recent_rows(schema.VIOLATION, columns, PLACE, 500))],
+        width=12,
+    )
+
+
+def clearances() -> p.Panel:
+    columns = ["point_id", "vehicle_id", "fill_before_pct"]
+    return p.table(
+        "Clearances",
+        [Target("A", qb.recent_rows(schema.CLEARANCE, columns, PLACE, 500))],
+        width=12,
+    )
+
+
+def pest_visits() -> p.Panel:
+    columns = ["site_id", "crew_id", "duration_min"]
+    return p.table(
+        "Pest-control visits",
+        [Target("A", qb.recent_rows(schema.PEST_VISIT, columns, PLACE, 200))],
+        width=12,
+    )
+
+
+def build() -> Dashboard:
+    return Dashboard(
+        uid=UID,
+        title="yiju · community",
+        description="A community's collection points, sewers, cameras, violations and visits.",
+        variables=[TOWN_VARIABLE, COMMUNITY_VARIABLE],
+        rows=[
+            Row(10, [point_fill(), clearance_share()]),
+            Row(9, [sewer_levels(), camera_timeline()]),
+            Row(9, [open_now(), violation_log()]),
+            Row(9, [clearances(), pest_visits()]),
+        ],
+        links=[
+            Link("District wall", "/d/yiju-district-wall"),
+            Link("Dispatch board", "/d/yiju-dispatch"),
+        ],
+    )

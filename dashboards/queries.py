@@ -1,0 +1,200 @@
+"""InfluxQL for the boards, written from the names in `core.schema` only.
+
+"Open now" means: the last `state` of a violation series (kind, community, town,
+subject) up to the end of the board's time range is "open". The series' last
+event can be old (a camera broken for weeks), so the look-back is the
+database's retention, not the board's range.
+
+InfluxQL cannot join measurements, so where a board needs a zero for "nothing
+happened" it unions a `count(...) * 0` row from the same measurement over a
+look-back window: a town with no clearance today but some this week shows 0,
+not a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from core import schema
+from core.influx import quote_ident as q
+from core.influx import quote_literal
+from core.schema import ViolationKind, ViolationState
+
+# How far back the last event of an open violation is looked for (the retention).
+OPEN_LOOKBACK = "400d"
+# How far back a zero row for "had no event in the range" is looked for.
+ZERO_LOOKBACK = "7d"
+# A planned stop counts as due this long after its ETA.
+DUE_GRACE = "15m"
+
+# Grafana's macros and global variables, as they appear in a query.
+TIME_FILTER = "$timeFilter"
+RANGE_END = "time <= ${__to}ms"
+
+V = schema.VIOLATION
+OPEN = quote_literal(ViolationState.OPEN.value)
+
+
+def col(measurement: schema.Measurement, name: str) -> str:
+    """A tag or field of `measurement`, quoted; a name the schema lacks is a build error."""
+    if name not in measurement.tags and name not in measurement.fields:
+        raise ValueError(f"{measurement.name} has no tag or field {name!r} (core/schema.py)")
+    return q(name)
+
+
+def matches(tag: str, variable: str) -> str:
+    """A tag matched against a multi-value variable (Grafana formats it as a regex)."""
+    return f"{q(tag)} =~ /^${variable}$/"
+
+
+def where(conditions: Iterable[str]) -> str:
+    return " AND ".join(c for c in conditions if c)
+
+
+def lookback(span: str) -> str:
+    """From `span` before the end of the board's range up to that end."""
+    return f"time > ${{__to}}ms - {span} AND {RANGE_END}"
+
+
+def kind_is(kinds: Sequence[ViolationKind]) -> str:
+    if not kinds:
+        return ""
+    alternatives = " OR ".join(f"{q('kind')} = {quote_literal(k.value)}" for k in kinds)
+    return f"({alternatives})"
+
+
+def latest_violation_state(
+    filters: Sequence[str], kinds: Sequence[ViolationKind] = (), *, until: str = RANGE_END
+) -> str:
+    """Per violation series, its last state; the row's time is that event's time."""
+    window = f"time > now() - {OPEN_LOOKBACK}" if until == "now()" else lookback(OPEN_LOOKBACK)
+    series = ", ".join(q(t) for t in V.tags)
+    return (
+        f"SELECT last({q('state')}) AS {q('state')} FROM {q(V.name)} "
+        f"WHERE {where([*filters, kind_is(kinds), window])} GROUP BY {series}"
+    )
+
+
+def open_violations(filters: Sequence[str], kinds: Sequence[ViolationKind] = ()) -> str:
+    """One row per open violation: community, town, kind, subject; time = since when."""
+    columns = ", ".join(q(c) for c in ("community", "town", "kind", "subject", "state"))
+    return (
+        f"SELECT {columns} FROM ({latest_violation_state(filters, kinds)}) "
+        f"WHERE {q('state')} = {OPEN}"
+    )
+
+
+def open_count(
+    filters: Sequence[str], group_by: Sequence[str], kinds: Sequence[ViolationKind] = ()
+) -> str:
+    """Open violations counted per `group_by`, with 0 for groups whose violations closed."""
+    groups = ", ".join(q(t) for t in group_by)
+    latest = latest_violation_state(filters, kinds)
+    opened = (
+        f"SELECT count({q('state')}) AS {q('open')} FROM ({latest}) "
+        f"WHERE {q('state')} = {OPEN} GROUP BY {groups}"
+    )
+    zero = (
+        f"SELECT count({q('state')}) * 0 AS {q('open')} FROM {q(V.name)} "
+        f"WHERE {where([*filters, kind_is(kinds), lookback(OPEN_LOOKBACK)])} GROUP BY {groups}"
+    )
+    return f"SELECT sum({q('open')}) AS {q('open')} FROM ({opened}), ({zero}) GROUP BY {groups}"
+
+
+def open_count_now(kind: ViolationKind) -> str:
+    """Per violation series, 1 when it is open now (alert rules: no Grafana variables)."""
+    series = ", ".join(q(t) for t in ("community", "town", "subject"))
+    inner = latest_violation_state([], [kind], until="now()")
+    return (
+        f"SELECT count({q('state')}) AS {q('open')} FROM ({inner}) "
+        f"WHERE {q('state')} = {OPEN} GROUP BY {series}"
+    )
+
+
+def community_info(filters: Sequence[str], fields: Sequence[str], group_by: Sequence[str]) -> str:
+    """The registry facts written by `yiju dashboards seed`, last point per community."""
+    m = schema.COMMUNITY
+    unknown = set(fields) - set(m.fields)
+    if unknown:
+        raise ValueError(f"{m.name} has no fields {sorted(unknown)}")
+    selected = ", ".join(f"last({q(f)}) AS {q(f)}" for f in fields)
+    groups = ", ".join(q(t) for t in group_by)
+    clause = f" WHERE {where(filters)}" if filters else ""
+    return f"SELECT {selected} FROM {q(m.name)}{clause} GROUP BY {groups}"
+
+
+def points_per(filters: Sequence[str], group: str) -> str:
+    """Collection points of the registry per `group` (town or community)."""
+    inner = community_info(filters, ["collection_points"], ["community", "town"])
+    return (
+        f"SELECT sum({q('collection_points')}) AS {q('points')} FROM ({inner}) GROUP BY {q(group)}"
+    )
+
+
+def points_cleared_per(filters: Sequence[str], group: str) -> str:
+    """Distinct collection points with a clearance in the range, per `group`, 0 when none."""
+    c = schema.CLEARANCE
+    field = q(c.fields[0])
+    per_point = (
+        f"SELECT count({field}) / count({field}) AS {q('cleared')} FROM {q(c.name)} "
+        f"WHERE {where([*filters, TIME_FILTER])} GROUP BY {col(c, 'point_id')}, {col(c, group)}"
+    )
+    zero = (
+        f"SELECT count({field}) * 0 AS {q('cleared')} FROM {q(c.name)} "
+        f"WHERE {where([*filters, lookback(ZERO_LOOKBACK)])} GROUP BY {q(group)}"
+    )
+    return (
+        f"SELECT sum({q('cleared')}) AS {q('cleared')} FROM ({per_point}), ({zero}) "
+        f"GROUP BY {q(group)}"
+    )
+
+
+def show_tag_values(measurement: schema.Measurement, key: str, filters: Sequence[str]) -> str:
+    if key not in measurement.tags:
+        raise ValueError(f"{measurement.name} has no tag {key!r}")
+    clause = f" WHERE {where(filters)}" if filters else ""
+    return f"SHOW TAG VALUES FROM {q(measurement.name)} WITH KEY = {q(key)}{clause}"
+
+
+def recent_rows(
+    measurement: schema.Measurement, columns: Sequence[str], filters: Sequence[str], limit: int
+) -> str:
+    """The newest rows of a measurement in the range (a log table)."""
+    return (
+        f"SELECT {', '.join(col(measurement, c) for c in columns)} FROM {q(measurement.name)} "
+        f"WHERE {where([*filters, TIME_FILTER])} ORDER BY time DESC LIMIT {limit}"
+    )
+
+
+def planned_and_due(filters: Sequence[str], plan_kind: str) -> str:
+    """Distinct stops planned in the range per vehicle, and those due by now."""
+    r = schema.ROUTE_STOP
+    stops = f"count(distinct({col(r, 'stop_id')}))"
+    base = [*filters, f"{col(r, 'plan_kind')} = {quote_literal(plan_kind)}", TIME_FILTER]
+    planned = (
+        f"SELECT {stops} AS {q('planned')}, {stops} * 0 AS {q('due')} FROM {q(r.name)} "
+        f"WHERE {where(base)} GROUP BY {col(r, 'vehicle_id')}"
+    )
+    due = (
+        f"SELECT {stops} AS {q('due')} FROM {q(r.name)} "
+        f"WHERE {where([*base, f'time <= now() - {DUE_GRACE}'])} GROUP BY {q('vehicle_id')}"
+    )
+    return (
+        f"SELECT sum({q('planned')}) AS {q('planned')}, sum({q('due')}) AS {q('due')} "
+        f"FROM ({planned}), ({due}) GROUP BY {q('vehicle_id')}"
+    )
+
+
+def served_per(measurement: schema.Measurement, by: str, filters: Sequence[str]) -> str:
+    """Stops served in the range per vehicle or crew (0 for those active this week)."""
+    field = q(measurement.fields[0])
+    by = col(measurement, by)
+    served = (
+        f"SELECT count({field}) AS {q('served')} FROM {q(measurement.name)} "
+        f"WHERE {where([*filters, TIME_FILTER])} GROUP BY {by}"
+    )
+    zero = (
+        f"SELECT count({field}) * 0 AS {q('served')} FROM {q(measurement.name)} "
+        f"WHERE {where([*filters, lookback(ZERO_LOOKBACK)])} GROUP BY {by}"
+    )
+    return f"SELECT sum({q('served')}) AS {q('served')} FROM ({served}), ({zero}) GROUP BY {by}"

@@ -1,0 +1,140 @@
+"""The district wall: every community's state at a glance, for a kiosk screen."""
+
+from __future__ import annotations
+
+from core import schema
+from core.schema import ViolationKind
+from dashboards import panels as p
+from dashboards import queries as qb
+from dashboards.model import Dashboard, Link, QueryVariable, Row, Target, Threshold, thresholds
+
+UID = "yiju-district-wall"
+TOWN = qb.matches("town", "town")
+
+TOWN_VARIABLE = QueryVariable(
+    "town", "Town", qb.show_tag_values(schema.COMMUNITY, "town", []), multi=True
+)
+
+
+def clearance_share() -> p.Panel:
+    return p.bar_gauge(
+        "Collection points cleared today, per town",
+        [
+            Target("A", qb.points_per([TOWN], "town")),
+            Target("B", qb.points_cleared_per([TOWN], "town")),
+        ],
+        rows="share",
+        unit="percentunit",
+        minimum=0,
+        maximum=1,
+        steps=thresholds(Threshold(p.RED), Threshold(p.ORANGE, 0.5), Threshold(p.GREEN, 0.95)),
+        no_value="0%",
+        transformations=[
+            p.drop_time(),
+            p.join_on("town"),
+            p.divide("cleared", "points", "share"),
+        ],
+        description="Distinct collection points with a clearance since the local day began, "
+        "over the registry's points (`yiju dashboards seed`).",
+        width=10,
+    )
+
+
+def open_by_kind() -> p.Panel:
+    return p.stat(
+        "Open violations by kind",
+        [Target("A", qb.open_count([TOWN], ["kind"]), fmt="time_series", alias="$tag_kind")],
+        width=14,
+        description="Violations whose last event is an opening; kinds with none open show 0.",
+    )
+
+
+def community_map() -> p.Panel:
+    return p.geomap(
+        "Communities by open violations",
+        [
+            Target("A", qb.community_info([TOWN], ["name", "lat", "lon"], ["community", "town"])),
+            Target("B", qb.open_count([TOWN], ["community"])),
+        ],
+        color_field="open",
+        transformations=[p.drop_time(), p.join_on("community")],
+        width=12,
+    )
+
+
+def communities_flagged() -> p.Panel:
+    return p.table(
+        "Communities with open violations",
+        [Target("A", qb.open_violations([TOWN]))],
+        transformations=[
+            p.rename({"Time": "since"}),
+            p.transform(
+                "groupBy",
+                fields={
+                    "community": {"operation": "groupby", "aggregations": []},
+                    "town": {"operation": "groupby", "aggregations": []},
+                    "kind": {"operation": "aggregate", "aggregations": ["uniqueValues"]},
+                    "subject": {"operation": "aggregate", "aggregations": ["count"]},
+                    "since": {"operation": "aggregate", "aggregations": ["min"]},
+                },
+            ),
+            p.rename(
+                {
+                    "kind (uniqueValues)": "kinds",
+                    "subject (count)": "open",
+                    "since (min)": "open since",
+                }
+            ),
+        ],
+        sort_by="open",
+        width=12,
+        overrides=[
+            {
+                "matcher": {"id": "byName", "options": "open since"},
+                "properties": [{"id": "unit", "value": "dateTimeAsLocal"}],
+            }
+        ],
+    )
+
+
+def open_of(kind: ViolationKind, title: str, subject: str) -> p.Panel:
+    return p.table(
+        title,
+        [Target("A", qb.open_violations([TOWN], [kind]))],
+        transformations=[p.rename({"Time": "since", "subject": subject})],
+        width=9,
+    )
+
+
+def count_of(kind: ViolationKind, title: str) -> p.Panel:
+    return p.stat(
+        title,
+        [Target("A", qb.open_count([TOWN], ["kind"], [kind]), fmt="time_series", alias=title)],
+        width=3,
+    )
+
+
+def build() -> Dashboard:
+    return Dashboard(
+        uid=UID,
+        title="yiju · district wall",
+        description="Nanhai's communities today: clearance, open violations, sewers, cameras.",
+        variables=[TOWN_VARIABLE],
+        rows=[
+            Row(7, [clearance_share(), open_by_kind()]),
+            Row(12, [community_map(), communities_flagged()]),
+            Row(
+                8,
+                [
+                    count_of(ViolationKind.SEWER_OVERFLOW, "Sewer overflows now"),
+                    open_of(ViolationKind.SEWER_OVERFLOW, "Overflowing sewage outlets", "outlet"),
+                    count_of(ViolationKind.CAMERA_OFFLINE, "Cameras offline now"),
+                    open_of(ViolationKind.CAMERA_OFFLINE, "Cameras offline", "camera"),
+                ],
+            ),
+        ],
+        links=[
+            Link("Community board", "/d/yiju-community"),
+            Link("Dispatch board", "/d/yiju-dispatch"),
+        ],
+    )
