@@ -63,8 +63,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     path = _keys_file(args)
     secret = new_key()
     store_key(path, ApiKey.from_secret(args.name, Role(args.role), secret))
-    settings = get_settings()
-    if settings.api_keys_file is None and args.file is None:
+    if args.file is None and get_settings().api_keys_file is None:
         print(f"note: set YIJU_API_KEYS_FILE={path} so the API reads this file")
     print(f"key for {args.name} ({args.role}), stored hashed in {path}; shown only now:")
     print(secret)

@@ -6,16 +6,18 @@ for one day (communities and towns), `compute_daily` for any scope of days.
 Definitions (documented in docs/api.md):
 - clearance rate: collection points with at least one clearance between the
   local day's start and the cut-off (`RuleThresholds.clearance_cutoff`) / points;
-- exposed-garbage minutes: each fill reading at or above
-  `RuleThresholds.bin_overflow_pct` stands for one reporting interval of its
-  sensor (from the registry), at most a whole day per point;
+- exposed-garbage minutes: the time of the day inside `bin_overflow`
+  violations (ingest opens one when a fill reading reaches
+  `RuleThresholds.bin_overflow_pct` and closes it below
+  `bin_overflow_clear_pct`); one still open runs to now; an overflow that
+  opened up to `OVERFLOW_LOOKBACK_DAYS` before the day counts from midnight;
 - sewer overflows: episodes that open when a level reading reaches the outlet's
   overflow level and close when it falls `sewer_clear_margin_cm` below it,
   counted per local day (an episode across midnight counts on both days);
   minutes as for bins;
-- camera availability: online heartbeats × heartbeat interval / the time of
-  the day passed so far, per camera (at most 1), averaged over the community's
-  cameras; a silent camera counts as offline;
+- camera availability: the community's online heartbeats × heartbeat
+  interval / (its cameras × the time of the day passed so far), at most 1; a
+  silent camera counts as offline;
 - pest control on schedule: every site visited within its cycle (peak or
   normal season by the day's month), counting the day itself;
 - static criteria from the registry: class-II toilets, green-space ratio
@@ -25,6 +27,7 @@ Definitions (documented in docs/api.md):
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pandas as pd
@@ -33,12 +36,17 @@ from api.config import DEFAULT_COMPLIANCE, ComplianceThresholds
 from api.services import compliance_data as data
 from api.services.scope import Scope
 from core.influx import InfluxClient
-from core.localday import now_ms
+from core.localday import MS_PER_DAY, MS_PER_MINUTE, day_start_ms, now_ms
 from core.registry import Community, Registry
+from core.schema import ViolationKind, ViolationState
 
 log = logging.getLogger("yiju.api")
 
 DAY_MINUTES = 1440.0
+# How far back an exposed-garbage violation may have opened and still count.
+OVERFLOW_LOOKBACK_DAYS = 7
+# Shared by all requests; each compliance computation runs its five reads on it.
+_POOL = ThreadPoolExecutor(max_workers=10, thread_name_prefix="yiju-compliance")
 
 COMMUNITY_COLUMNS = [
     "community",
@@ -94,15 +102,21 @@ def compute_daily(
     )
     rows = rows.set_index(["community", "date"])
     rows["points"] = _count_by_community([p.community_id for p in registry.collection_points], rows)
-    rows["points_cleared"] = _cleared(influx, registry, scope, limits, ids)
-    rows["exposed_minutes"] = _exposed(influx, registry, scope, limits, ids)
-    events, minutes = _sewer(influx, registry, scope, limits, ids)
+    # The five reads are independent; InfluxDB answers them in parallel.
+    cleared = _POOL.submit(_cleared, influx, registry, scope, limits, ids)
+    exposed = _POOL.submit(_exposed, influx, registry, scope, ids, at)
+    sewer = _POOL.submit(_sewer, influx, registry, scope, limits, ids)
+    cameras = _POOL.submit(_cameras, influx, registry, scope, ids, at)
+    pest = _POOL.submit(_pest, influx, registry, scope, limits, ids)
+    rows["points_cleared"] = cleared.result()
+    rows["exposed_minutes"] = exposed.result()
+    events, minutes = sewer.result()
     rows["sewer_overflows"] = events
     rows["sewer_overflow_minutes"] = minutes
     rows["cameras"] = _count_by_community([c.community_id for c in registry.cameras], rows)
-    rows["camera_availability"] = _cameras(influx, registry, scope, ids, at)
+    rows["camera_availability"] = cameras.result()
     rows["pest_sites"] = _count_by_community([s.community_id for s in registry.pest_sites], rows)
-    rows["pest_sites_on_schedule"] = _pest(influx, registry, scope, limits, ids)
+    rows["pest_sites_on_schedule"] = pest.result()
     rows = rows.fillna(
         {
             "points_cleared": 0,
@@ -190,20 +204,39 @@ def _exposed(
     influx: InfluxClient,
     registry: Registry,
     scope: Scope,
-    limits: ComplianceThresholds,
     ids: set[str],
+    at_ms: int,
 ) -> pd.Series:
-    frame = data.overflow_readings(influx, scope, limits.rules.bin_overflow_pct)
-    interval_s = {
-        p.id: p.sensor.interval_s for p in registry.collection_points if p.sensor is not None
-    }
-    frame = frame.assign(
-        community=frame["point_id"].map(_point_community(registry)),
-        interval_s=frame["point_id"].map(interval_s),
-    ).dropna(subset=["community", "interval_s"])
-    frame = frame[frame["community"].isin(ids)]
-    minutes = (frame["readings"].astype(float) * frame["interval_s"] / 60).clip(upper=DAY_MINUTES)
-    return minutes.groupby([frame["community"], frame["date"]]).sum()
+    """Minutes of each day inside a `bin_overflow` violation (open to close, or to now)."""
+    events = data.violation_events(
+        influx, scope, ViolationKind.BIN_OVERFLOW.value, OVERFLOW_LOOKBACK_DAYS
+    )
+    point_community = _point_community(registry)
+    spans: dict[str, list[int | None]] = {}
+    where: dict[str, str] = {}
+    for row in events.sort_values("time").itertuples(index=False):
+        violation_id, ms = str(row.violation_id), int(row.time.value // 1_000_000)
+        span = spans.setdefault(violation_id, [None, None])
+        if row.state == ViolationState.OPEN and span[0] is None:
+            span[0] = ms
+        elif row.state == ViolationState.CLOSED and span[1] is None:
+            span[1] = ms
+        where[violation_id] = point_community.get(str(row.subject), str(row.community))
+    minutes: dict[tuple[str, date], float] = {}
+    window_start = day_start_ms(scope.first - timedelta(days=OVERFLOW_LOOKBACK_DAYS), scope.tz)
+    for violation_id, (opened, closed) in spans.items():
+        community = where[violation_id]
+        if community not in ids:
+            continue
+        begin = window_start if opened is None else opened
+        end = at_ms if closed is None else closed
+        for day in scope.days:
+            start = day_start_ms(day, scope.tz)
+            overlap = min(end, start + MS_PER_DAY, at_ms) - max(begin, start)
+            if overlap > 0:
+                key = (community, day)
+                minutes[key] = minutes.get(key, 0.0) + overlap / MS_PER_MINUTE
+    return _keyed(minutes).clip(upper=DAY_MINUTES)
 
 
 def _sewer(
@@ -241,21 +274,24 @@ def _sewer(
 def _cameras(
     influx: InfluxClient, registry: Registry, scope: Scope, ids: set[str], at_ms: int
 ) -> pd.Series:
-    cameras = [c for c in registry.cameras if c.community_id in ids]
+    """Online heartbeats × heartbeat interval / (cameras × time passed), at most 1."""
+    heartbeats: dict[str, list[int]] = {}
+    for camera in registry.cameras:
+        if camera.community_id in ids:
+            heartbeats.setdefault(camera.community_id, []).append(camera.heartbeat_s)
     frame = data.camera_online(influx, scope)
-    online = {(str(r.device_id), r.date): float(r.online) for r in frame.itertuples(index=False)}
-    totals: dict[tuple[str, date], float] = {}
-    counts: dict[tuple[str, date], int] = {}
+    online = {(str(r.community), r.date): float(r.online) for r in frame.itertuples(index=False)}
+    shares: dict[tuple[str, date], float] = {}
     for day in scope.days:
         observed = scope.observed_s(day, at_ms)
         if observed <= 0:
             continue
-        for camera in cameras:
-            key = (camera.community_id, day)
-            share = min(1.0, online.get((camera.id, day), 0.0) * camera.heartbeat_s / observed)
-            totals[key] = totals.get(key, 0.0) + share
-            counts[key] = counts.get(key, 0) + 1
-    return _keyed({k: totals[k] / counts[k] for k in totals})
+        for community, intervals in heartbeats.items():
+            # Cameras of a community share the registry's heartbeat; mixed ones are averaged.
+            interval = sum(intervals) / len(intervals)
+            expected = len(intervals) * observed / interval
+            shares[(community, day)] = min(1.0, online.get((community, day), 0.0) / expected)
+    return _keyed(shares)
 
 
 def _pest(

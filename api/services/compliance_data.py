@@ -7,6 +7,7 @@ applies; an empty result is an empty frame with the same columns.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -14,6 +15,31 @@ from api.services.scope import Scope
 from core import schema
 from core.influx import InfluxClient, quote_ident, quote_literal
 from core.localday import day_start_ms
+
+
+def _query(influx: InfluxClient, query: str, params: dict[str, Any]) -> pd.DataFrame:
+    """Series into one frame (tags as columns, `time` as UTC datetimes), built in one go:
+    `InfluxClient.query_df` makes a frame per series, too slow for a thousand cameras."""
+    columns: dict[str, list[Any]] = {}
+    size = 0
+    for s in influx.query(query, params=params):
+        values = s.get("values") or []
+        names = list(s["columns"])
+        tags = s.get("tags") or {}
+        for name in (*names, *tags):
+            columns.setdefault(name, [None] * size)
+        for i, name in enumerate(names):
+            columns[name].extend(row[i] for row in values)
+        for name, value in tags.items():
+            columns[name].extend([value] * len(values))
+        size += len(values)
+        for column in columns.values():
+            if len(column) < size:
+                column.extend([None] * (size - len(column)))
+    frame = pd.DataFrame(columns)
+    if "time" in frame.columns:
+        frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
+    return frame
 
 
 def _local_dates(times: pd.Series, tz: str) -> pd.Series:
@@ -27,7 +53,8 @@ def _daily(scope: Scope) -> str:
 def clearances(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
     """Every clearance in the scope: `point_id`, `time` (UTC), `date`, `clock` (local)."""
     where, params = scope.where()
-    frame = influx.query_df(
+    frame = _query(
+        influx,
         f'SELECT "fill_before_pct", "point_id" FROM {quote_ident(schema.CLEARANCE.name)} '
         f"WHERE {where}",
         params=params,
@@ -40,15 +67,25 @@ def clearances(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
     return frame[["point_id", "time", "date", "clock"]]
 
 
-def overflow_readings(influx: InfluxClient, scope: Scope, overflow_pct: float) -> pd.DataFrame:
-    """Per point and day, how many fill readings were at or above `overflow_pct`."""
-    where, params = scope.where()
-    params["overflow"] = float(overflow_pct)
-    query = (
-        f'SELECT count("fill_pct") AS readings FROM {quote_ident(schema.BIN.name)} '
-        f'WHERE {where} AND "fill_pct" >= $overflow ' + _daily(scope).format(tag='"point_id"')
+def violation_events(
+    influx: InfluxClient, scope: Scope, kind: str, lookback_days: int
+) -> pd.DataFrame:
+    """Open and close events of one violation kind, from `lookback_days` before the first
+    day (a violation may have opened earlier) to the end of the last: `violation_id`,
+    `subject`, `community`, `state`, `time`."""
+    start = day_start_ms(scope.first - timedelta(days=lookback_days), scope.tz)
+    where, params = scope.where_from(start)
+    params["kind"] = kind
+    frame = _query(
+        influx,
+        f'SELECT "state", "violation_id", "subject", "community" '
+        f'FROM {quote_ident(schema.VIOLATION.name)} WHERE {where} AND "kind" = $kind',
+        params=params,
     )
-    return _dated(influx.query_df(query, params=params), scope, ["point_id", "readings"])
+    columns = ["violation_id", "subject", "community", "state", "time"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    return frame[columns]
 
 
 def sewer_daily_max(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
@@ -58,7 +95,7 @@ def sewer_daily_max(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
         f'SELECT max("level_cm") AS max_level FROM {quote_ident(schema.SEWER.name)} '
         f"WHERE {where} " + _daily(scope).format(tag='"outlet_id"')
     )
-    return _dated(influx.query_df(query, params=params), scope, ["outlet_id", "max_level"])
+    return _dated(_query(influx, query, params=params), scope, ["outlet_id", "max_level"])
 
 
 def sewer_levels(influx: InfluxClient, scope: Scope, outlet_ids: list[str]) -> pd.DataFrame:
@@ -74,7 +111,7 @@ def sewer_levels(influx: InfluxClient, scope: Scope, outlet_ids: list[str]) -> p
         f'SELECT "level_cm" FROM {quote_ident(schema.SEWER.name)} '
         f'WHERE {where} AND ({" OR ".join(names)}) GROUP BY "outlet_id"'
     )
-    frame = influx.query_df(query, params=params)
+    frame = _query(influx, query, params=params)
     if frame.empty:
         return pd.DataFrame(columns=["outlet_id", "time", "level_cm", "date"])
     frame["date"] = _local_dates(frame["time"], scope.tz)
@@ -82,13 +119,16 @@ def sewer_levels(influx: InfluxClient, scope: Scope, outlet_ids: list[str]) -> p
 
 
 def camera_online(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
-    """Per camera and day, the number of heartbeats that said online (online is 0/1)."""
+    """Per community and day, the number of camera heartbeats that said online (0/1).
+
+    Grouped by community rather than camera: InfluxDB sums a thousand cameras' day in
+    about half the time when it returns 30 series instead of 1,000."""
     where, params = scope.where()
     query = (
         f'SELECT sum("online") AS online FROM {quote_ident(schema.CAMERA.name)} '
-        f"WHERE {where} " + _daily(scope).format(tag='"device_id"')
+        f"WHERE {where} " + _daily(scope).format(tag='"community"')
     )
-    return _dated(influx.query_df(query, params=params), scope, ["device_id", "online"])
+    return _dated(_query(influx, query, params=params), scope, ["community", "online"])
 
 
 def pest_visits(influx: InfluxClient, scope: Scope, lookback_days: int) -> pd.DataFrame:
@@ -96,7 +136,8 @@ def pest_visits(influx: InfluxClient, scope: Scope, lookback_days: int) -> pd.Da
     `date`."""
     start = day_start_ms(scope.first - timedelta(days=lookback_days), scope.tz)
     where, params = scope.where_from(start)
-    frame = influx.query_df(
+    frame = _query(
+        influx,
         f'SELECT "duration_min", "site_id" FROM {quote_ident(schema.PEST_VISIT.name)} '
         f"WHERE {where}",
         params=params,

@@ -26,18 +26,17 @@ def expected_compliance(case: Case, day: date) -> dict[str, dict[str, Any]]:
             for p in case.of("clearance")
             if p.tags["point_id"] in point_ids and start <= p.time_ms <= cutoff
         }
+        # Exposed garbage: minutes of the day inside bin_overflow violations of its points.
         exposed = 0.0
-        for point in points:
-            if point.sensor is None:
+        overflow = [v for v in case.of("violation") if v.tags["kind"] == "bin_overflow"]
+        for violation_id in {v.fields["violation_id"] for v in overflow}:
+            events_of = [v for v in overflow if v.fields["violation_id"] == violation_id]
+            if events_of[0].tags["subject"] not in point_ids:
                 continue
-            hits = [
-                r
-                for r in case.of("bin")
-                if r.tags["point_id"] == point.id
-                and start <= r.time_ms < end
-                and r.fields["fill_pct"] >= rules.bin_overflow_pct
-            ]
-            exposed += len(hits) * point.sensor.interval_s / 60
+            opened = min(v.time_ms for v in events_of if v.fields["state"] == "open")
+            closes = [v.time_ms for v in events_of if v.fields["state"] == "closed"]
+            closed = min(closes) if closes else end
+            exposed += max(0, min(closed, end) - max(opened, start)) / 60_000
         events, sewer_minutes = 0, 0.0
         for outlet in reg.sewage_outlets:
             if outlet.community_id != c.id or outlet.sensor is None:
