@@ -135,5 +135,6 @@ def malformed_payload(kind: FaultKind, good: bytes, ts_ms: int, family: str) -> 
             return f'{{"ts":{ts_ms},"fill_pct":-12.5}}'.encode()
         if family == "sewer":
             return f'{{"ts":{ts_ms},"level_cm":-3.0}}'.encode()
-        return b'{"ts":12,"online":true}'  # a clock reset to 1970
+        # Seconds where milliseconds belong: a timestamp in January 1970.
+        return f'{{"ts":{ts_ms // 1000},"online":true}}'.encode()
     return good  # unknown device and wrong topic kind keep a valid payload
