@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -89,8 +90,7 @@ def _faults(args: argparse.Namespace, start_ms: int, tz: str) -> FaultConfig:
         changes["breakdowns"] = tuple(breakdowns)
     if not changes:
         return base
-    fields = {name: getattr(base, name) for name in base.__dataclass_fields__}
-    return FaultConfig(**(fields | changes))  # type: ignore[arg-type]
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def _show(progress: Progress) -> None:

@@ -68,9 +68,11 @@ def test_broker_delivers_exactly_what_the_summary_counts(faulty_day: FaultyDay) 
     summary, seen, _ = faulty_day
     families = Counter(
         (parts.kind.value if parts.family == "telemetry" else parts.family)
-        if parts.family != "status" else "status"
-        for parts in (split_topic(t) for t, _ in seen) if parts is not None
-    )  # fmt: skip
+        if parts.family != "status"
+        else "status"
+        for parts in (split_topic(t) for t, _ in seen)
+        if parts is not None
+    )
     families["vehicle"] += families.pop("vehicles", 0)
     families["crew"] += families.pop("crews", 0)
     assert summary.rejected == 0
