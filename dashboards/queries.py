@@ -189,6 +189,8 @@ def served_per(measurement: schema.Measurement, by: str, filters: Sequence[str])
     """Stops served in the range per vehicle or crew (0 for those active this week)."""
     field = q(measurement.fields[0])
     by = col(measurement, by)
+    # Manual emptying has no vehicle: it is no crew's work.
+    filters = [*filters, f"{by} != ''"]
     served = (
         f"SELECT count({field}) AS {q('served')} FROM {q(measurement.name)} "
         f"WHERE {where([*filters, TIME_FILTER])} GROUP BY {by}"
