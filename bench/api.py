@@ -97,6 +97,13 @@ def day_lines(registry: Registry, day: date, rng: random.Random) -> Iterator[str
         for t in range(start, start + MS_PER_DAY, o.sensor.interval_s * 1000):
             level = o.overflow_level_cm + 2 if 0 <= t - burst < 1_800_000 else o.normal_level_cm
             yield f"{head} level_cm={level:.1f},overflow_level_cm={o.overflow_level_cm} {t}"
+        if burst >= 0:
+            vid = f"sewer_overflow:{o.id}:{burst}"
+            head = (
+                f"violation,{tags(kind='sewer_overflow', subject=o.id, community=c, town=town(c))}"
+            )
+            yield f'{head} state="open",value=2.0,violation_id="{vid}" {burst}'
+            yield f'{head} state="closed",value=-5.0,violation_id="{vid}" {burst + 1_800_000}'
     for cam in registry.cameras:
         c = cam.community_id
         head = f"camera,{tags(device_id=cam.id, community=c, town=town(c))}"

@@ -11,10 +11,10 @@ Definitions (documented in docs/api.md):
   `RuleThresholds.bin_overflow_pct` and closes it below
   `bin_overflow_clear_pct`); one still open runs to now; an overflow that
   opened up to `OVERFLOW_LOOKBACK_DAYS` before the day counts from midnight;
-- sewer overflows: episodes that open when a level reading reaches the outlet's
-  overflow level and close when it falls `sewer_clear_margin_cm` below it,
-  counted per local day (an episode across midnight counts on both days);
-  minutes as for bins;
+- sewer overflows: `sewer_overflow` violations overlapping the day (ingest
+  opens one when a level reading reaches the outlet's overflow level and closes
+  it `sewer_clear_margin_cm` below; one across midnight counts on both days),
+  and their minutes within the day as for bins;
 - camera availability: the community's online heartbeats × heartbeat
   interval / (its cameras × the time of the day passed so far), at most 1; a
   silent camera counts as offline;
@@ -35,15 +35,16 @@ import pandas as pd
 from api.config import DEFAULT_COMPLIANCE, ComplianceThresholds
 from api.services import compliance_data as data
 from api.services.scope import Scope
+from api.services.violation_spans import daily_totals
 from core.influx import InfluxClient
-from core.localday import MS_PER_DAY, MS_PER_MINUTE, day_start_ms, now_ms
+from core.localday import day_start_ms, now_ms
 from core.registry import Community, Registry
-from core.schema import ViolationKind, ViolationState
+from core.schema import ViolationKind
 
 log = logging.getLogger("yiju.api")
 
 DAY_MINUTES = 1440.0
-# How far back an exposed-garbage violation may have opened and still count.
+# How far back an overflow violation may have opened and still count.
 OVERFLOW_LOOKBACK_DAYS = 7
 # Shared by all requests; each compliance computation runs its five reads on it.
 _POOL = ThreadPoolExecutor(max_workers=10, thread_name_prefix="yiju-compliance")
@@ -102,17 +103,16 @@ def compute_daily(
     )
     rows = rows.set_index(["community", "date"])
     rows["points"] = _count_by_community([p.community_id for p in registry.collection_points], rows)
-    # The five reads are independent; InfluxDB answers them in parallel.
+    # The four reads are independent; InfluxDB answers them in parallel.
     cleared = _POOL.submit(_cleared, influx, registry, scope, limits, ids)
-    exposed = _POOL.submit(_exposed, influx, registry, scope, ids, at)
-    sewer = _POOL.submit(_sewer, influx, registry, scope, limits, ids)
+    overflows = _POOL.submit(_overflows, influx, registry, scope, ids, at)
     cameras = _POOL.submit(_cameras, influx, registry, scope, ids, at)
     pest = _POOL.submit(_pest, influx, registry, scope, limits, ids)
     rows["points_cleared"] = cleared.result()
-    rows["exposed_minutes"] = exposed.result()
-    events, minutes = sewer.result()
-    rows["sewer_overflows"] = events
-    rows["sewer_overflow_minutes"] = minutes
+    by_kind = overflows.result()
+    rows["exposed_minutes"] = by_kind[ViolationKind.BIN_OVERFLOW][1]
+    rows["sewer_overflows"] = by_kind[ViolationKind.SEWER_OVERFLOW][0]
+    rows["sewer_overflow_minutes"] = by_kind[ViolationKind.SEWER_OVERFLOW][1]
     rows["cameras"] = _count_by_community([c.community_id for c in registry.cameras], rows)
     rows["camera_availability"] = cameras.result()
     rows["pest_sites"] = _count_by_community([s.community_id for s in registry.pest_sites], rows)
@@ -200,75 +200,24 @@ def _cleared(
     return frame.groupby(["community", "date"]).size()
 
 
-def _exposed(
-    influx: InfluxClient,
-    registry: Registry,
-    scope: Scope,
-    ids: set[str],
-    at_ms: int,
-) -> pd.Series:
-    """Minutes of each day inside a `bin_overflow` violation (open to close, or to now)."""
-    events = data.violation_events(
-        influx, scope, ViolationKind.BIN_OVERFLOW.value, OVERFLOW_LOOKBACK_DAYS
-    )
-    point_community = _point_community(registry)
-    spans: dict[str, list[int | None]] = {}
-    where: dict[str, str] = {}
-    for row in events.sort_values("time").itertuples(index=False):
-        violation_id, ms = str(row.violation_id), int(row.time.value // 1_000_000)
-        span = spans.setdefault(violation_id, [None, None])
-        if row.state == ViolationState.OPEN and span[0] is None:
-            span[0] = ms
-        elif row.state == ViolationState.CLOSED and span[1] is None:
-            span[1] = ms
-        where[violation_id] = point_community.get(str(row.subject), str(row.community))
-    minutes: dict[tuple[str, date], float] = {}
+def _overflows(
+    influx: InfluxClient, registry: Registry, scope: Scope, ids: set[str], at_ms: int
+) -> dict[ViolationKind, tuple[pd.Series, pd.Series]]:
+    """Per kind (bin and sewer overflow): violations per community-day and their minutes."""
+    kinds = (ViolationKind.BIN_OVERFLOW, ViolationKind.SEWER_OVERFLOW)
+    events = data.violation_events(influx, scope, [k.value for k in kinds], OVERFLOW_LOOKBACK_DAYS)
     window_start = day_start_ms(scope.first - timedelta(days=OVERFLOW_LOOKBACK_DAYS), scope.tz)
-    for violation_id, (opened, closed) in spans.items():
-        community = where[violation_id]
-        if community not in ids:
-            continue
-        begin = window_start if opened is None else opened
-        end = at_ms if closed is None else closed
-        for day in scope.days:
-            start = day_start_ms(day, scope.tz)
-            overlap = min(end, start + MS_PER_DAY, at_ms) - max(begin, start)
-            if overlap > 0:
-                key = (community, day)
-                minutes[key] = minutes.get(key, 0.0) + overlap / MS_PER_MINUTE
-    return _keyed(minutes).clip(upper=DAY_MINUTES)
-
-
-def _sewer(
-    influx: InfluxClient,
-    registry: Registry,
-    scope: Scope,
-    limits: ComplianceThresholds,
-    ids: set[str],
-) -> tuple[pd.Series, pd.Series]:
-    outlets = {o.id: o for o in registry.sewage_outlets if o.community_id in ids}
-    daily = data.sewer_daily_max(influx, scope)
-    daily = daily[daily["outlet_id"].isin(outlets.keys())]
-    level = daily["outlet_id"].map(lambda o: outlets[o].overflow_level_cm)
-    hot = sorted(set(daily.loc[daily["max_level"] >= level, "outlet_id"]))
-    readings = data.sewer_levels(influx, scope, hot)
-    margin = limits.rules.sewer_clear_margin_cm
-    events: dict[tuple[str, date], int] = {}
-    minutes: dict[tuple[str, date], float] = {}
-    for (outlet_id, day), group in readings.groupby(["outlet_id", "date"], sort=False):
-        outlet = outlets[str(outlet_id)]
-        interval_min = (outlet.sensor.interval_s if outlet.sensor else 300) / 60
-        key = (outlet.community_id, day)
-        opened = False
-        for value in group["level_cm"]:
-            if value >= outlet.overflow_level_cm:
-                minutes[key] = minutes.get(key, 0.0) + interval_min
-                if not opened:
-                    opened = True
-                    events[key] = events.get(key, 0) + 1
-            elif opened and value < outlet.overflow_level_cm - margin:
-                opened = False
-    return _keyed(events), _keyed(minutes).clip(upper=DAY_MINUTES)
+    subjects = {
+        ViolationKind.BIN_OVERFLOW: _point_community(registry),
+        ViolationKind.SEWER_OVERFLOW: {o.id: o.community_id for o in registry.sewage_outlets},
+    }
+    out: dict[ViolationKind, tuple[pd.Series, pd.Series]] = {}
+    for kind in kinds:
+        counts, minutes = daily_totals(
+            events[events["kind"] == kind.value], subjects[kind], scope, ids, at_ms, window_start
+        )
+        out[kind] = (_keyed(counts), _keyed(minutes).clip(upper=DAY_MINUTES))
+    return out
 
 
 def _cameras(

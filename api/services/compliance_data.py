@@ -68,54 +68,27 @@ def clearances(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
 
 
 def violation_events(
-    influx: InfluxClient, scope: Scope, kind: str, lookback_days: int
+    influx: InfluxClient, scope: Scope, kinds: list[str], lookback_days: int
 ) -> pd.DataFrame:
-    """Open and close events of one violation kind, from `lookback_days` before the first
+    """Open and close events of some violation kinds, from `lookback_days` before the first
     day (a violation may have opened earlier) to the end of the last: `violation_id`,
-    `subject`, `community`, `state`, `time`."""
+    `kind`, `subject`, `community`, `state`, `time`."""
     start = day_start_ms(scope.first - timedelta(days=lookback_days), scope.tz)
     where, params = scope.where_from(start)
-    params["kind"] = kind
+    names = []
+    for i, kind in enumerate(kinds):
+        params[f"k{i}"] = kind
+        names.append(f'"kind" = $k{i}')
     frame = _query(
         influx,
-        f'SELECT "state", "violation_id", "subject", "community" '
-        f'FROM {quote_ident(schema.VIOLATION.name)} WHERE {where} AND "kind" = $kind',
+        f'SELECT "state", "violation_id", "kind", "subject", "community" '
+        f"FROM {quote_ident(schema.VIOLATION.name)} WHERE {where} AND ({' OR '.join(names)})",
         params=params,
     )
-    columns = ["violation_id", "subject", "community", "state", "time"]
+    columns = ["violation_id", "kind", "subject", "community", "state", "time"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     return frame[columns]
-
-
-def sewer_daily_max(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
-    """Per outlet and day, the highest level seen (to find the days worth a closer look)."""
-    where, params = scope.where()
-    query = (
-        f'SELECT max("level_cm") AS max_level FROM {quote_ident(schema.SEWER.name)} '
-        f"WHERE {where} " + _daily(scope).format(tag='"outlet_id"')
-    )
-    return _dated(_query(influx, query, params=params), scope, ["outlet_id", "max_level"])
-
-
-def sewer_levels(influx: InfluxClient, scope: Scope, outlet_ids: list[str]) -> pd.DataFrame:
-    """Every level reading of the given outlets in the scope's range, in time order."""
-    if not outlet_ids:
-        return pd.DataFrame(columns=["outlet_id", "time", "level_cm", "date"])
-    where, params = scope.where()
-    names = []
-    for i, outlet_id in enumerate(outlet_ids):
-        params[f"o{i}"] = outlet_id
-        names.append(f'"outlet_id" = $o{i}')
-    query = (
-        f'SELECT "level_cm" FROM {quote_ident(schema.SEWER.name)} '
-        f'WHERE {where} AND ({" OR ".join(names)}) GROUP BY "outlet_id"'
-    )
-    frame = _query(influx, query, params=params)
-    if frame.empty:
-        return pd.DataFrame(columns=["outlet_id", "time", "level_cm", "date"])
-    frame["date"] = _local_dates(frame["time"], scope.tz)
-    return frame[["outlet_id", "time", "level_cm", "date"]].sort_values(["outlet_id", "time"])
 
 
 def camera_online(influx: InfluxClient, scope: Scope) -> pd.DataFrame:

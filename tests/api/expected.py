@@ -26,35 +26,10 @@ def expected_compliance(case: Case, day: date) -> dict[str, dict[str, Any]]:
             for p in case.of("clearance")
             if p.tags["point_id"] in point_ids and start <= p.time_ms <= cutoff
         }
-        # Exposed garbage: minutes of the day inside bin_overflow violations of its points.
-        exposed = 0.0
-        overflow = [v for v in case.of("violation") if v.tags["kind"] == "bin_overflow"]
-        for violation_id in {v.fields["violation_id"] for v in overflow}:
-            events_of = [v for v in overflow if v.fields["violation_id"] == violation_id]
-            if events_of[0].tags["subject"] not in point_ids:
-                continue
-            opened = min(v.time_ms for v in events_of if v.fields["state"] == "open")
-            closes = [v.time_ms for v in events_of if v.fields["state"] == "closed"]
-            closed = min(closes) if closes else end
-            exposed += max(0, min(closed, end) - max(opened, start)) / 60_000
-        events, sewer_minutes = 0, 0.0
-        for outlet in reg.sewage_outlets:
-            if outlet.community_id != c.id or outlet.sensor is None:
-                continue
-            readings = sorted(
-                (r.time_ms, r.fields["level_cm"])
-                for r in case.of("sewer")
-                if r.tags["outlet_id"] == outlet.id and start <= r.time_ms < end
-            )
-            opened = False
-            for _, level in readings:
-                if level >= outlet.overflow_level_cm:
-                    sewer_minutes += outlet.sensor.interval_s / 60
-                    if not opened:
-                        events += 1
-                    opened = True
-                elif level < outlet.overflow_level_cm - rules.sewer_clear_margin_cm:
-                    opened = False
+        # Exposed garbage and sewer overflows: the day's share of the violations' spans.
+        _, exposed = _overlap(case, "bin_overflow", point_ids, start, end)
+        outlets = {o.id for o in reg.sewage_outlets if o.community_id == c.id}
+        events, sewer_minutes = _overlap(case, "sewer_overflow", outlets, start, end)
         cameras = [cam for cam in reg.cameras if cam.community_id == c.id]
         shares = []
         for cam in cameras:
@@ -107,3 +82,21 @@ def expected_compliance(case: Case, day: date) -> dict[str, dict[str, Any]]:
             "meets_standard": meets,
         }
     return out
+
+
+def _overlap(case: Case, kind: str, subjects: set[str], start: int, end: int) -> tuple[int, float]:
+    """How many violations of `kind` on `subjects` overlap [start, end), and for how long."""
+    events = [
+        v for v in case.of("violation") if v.tags["kind"] == kind and v.tags["subject"] in subjects
+    ]
+    count, minutes = 0, 0.0
+    for violation_id in {v.fields["violation_id"] for v in events}:
+        mine = [v for v in events if v.fields["violation_id"] == violation_id]
+        opened = min(v.time_ms for v in mine if v.fields["state"] == "open")
+        closes = [v.time_ms for v in mine if v.fields["state"] == "closed"]
+        closed = min(closes) if closes else end
+        overlap = min(closed, end) - max(opened, start)
+        if overlap > 0:
+            count += 1
+            minutes += overlap / 60_000
+    return count, minutes

@@ -56,12 +56,12 @@ def test_each_case_fails_exactly_its_criterion(answer: dict, case: Case) -> None
 
 def test_known_figures(answer: dict, case: Case) -> None:
     """Hand-checked: overflows 10:00–12:00 and 23:00–00:30 the night before = 150 min,
-    two sewer episodes of 25 min in all, cameras 0.75."""
+    two sewer overflows of 20 and 10 min, cameras 0.75."""
     rows = {r["community"]: r for r in answer["communities"]}
     spec = case.spec
     assert rows[spec["bin_overflow"]["community"]]["exposed_minutes"] == 150.0
     sewer = rows[spec["sewer_overflow"]["community"]]
-    assert (sewer["sewer_overflows"], sewer["sewer_overflow_minutes"]) == (2, 25.0)
+    assert (sewer["sewer_overflows"], sewer["sewer_overflow_minutes"]) == (2, 30.0)
     assert rows[spec["camera_half_day"]["community"]]["camera_availability"] == 0.75
     unclear = rows[spec["not_cleared"]["community"]]
     assert unclear["points_cleared"] == unclear["points"] - 1
