@@ -6,7 +6,16 @@ from __future__ import annotations
 from core import schema
 from dashboards import panels as p
 from dashboards import queries as qb
-from dashboards.model import Dashboard, Link, QueryVariable, Row, Target, Threshold, thresholds
+from dashboards.model import (
+    Dashboard,
+    Link,
+    Panel,
+    QueryVariable,
+    Row,
+    Target,
+    Threshold,
+    thresholds,
+)
 from dashboards.wall import TOWN_VARIABLE
 
 UID = "yiju-community"
@@ -20,7 +29,7 @@ COMMUNITY_VARIABLE = QueryVariable(
 FILL_STEPS = thresholds(Threshold(p.GREEN), Threshold(p.ORANGE, 90), Threshold(p.RED, 100))
 
 
-def point_fill() -> p.Panel:
+def point_fill() -> Panel:
     b = schema.BIN
     fill = qb.col(b, "fill_pct")
     query = (
@@ -39,7 +48,7 @@ def point_fill() -> p.Panel:
     )
 
 
-def sewer_levels() -> p.Panel:
+def sewer_levels() -> Panel:
     s = schema.SEWER
     level, overflow = qb.col(s, "level_cm"), qb.col(s, "overflow_level_cm")
     query = (
@@ -55,7 +64,7 @@ def sewer_levels() -> p.Panel:
     )
 
 
-def camera_timeline() -> p.Panel:
+def camera_timeline() -> Panel:
     c = schema.CAMERA
     online = qb.col(c, "online")
     query = (
@@ -71,7 +80,7 @@ def camera_timeline() -> p.Panel:
     )
 
 
-def clearance_share() -> p.Panel:
+def clearance_share() -> Panel:
     return p.bar_gauge(
         "Collection points cleared today",
         [
@@ -93,7 +102,7 @@ def clearance_share() -> p.Panel:
     )
 
 
-def open_now() -> p.Panel:
+def open_now() -> Panel:
     return p.table(
         "Open violations now",
         [Target("A", qb.open_violations(PLACE))],
@@ -102,7 +111,7 @@ def open_now() -> p.Panel:
     )
 
 
-def violation_log() -> p.Panel:
+def violation_log() -> Panel:
     columns = ["kind", "subject", "state", "value", "violation_id"]
     return p.table(
         "Violation log",
@@ -111,7 +120,7 @@ def violation_log() -> p.Panel:
     )
 
 
-def clearances() -> p.Panel:
+def clearances() -> Panel:
     columns = ["point_id", "vehicle_id", "fill_before_pct"]
     return p.table(
         "Clearances",
@@ -120,7 +129,7 @@ def clearances() -> p.Panel:
     )
 
 
-def pest_visits() -> p.Panel:
+def pest_visits() -> Panel:
     columns = ["site_id", "crew_id", "duration_min"]
     return p.table(
         "Pest-control visits",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core import schema
 from dashboards import panels as p
 from dashboards import queries as qb
-from dashboards.model import Dashboard, Link, Row, Target
+from dashboards.model import Dashboard, Json, Link, Panel, Row, Target
 from dashboards.wall import TOWN_VARIABLE
 
 UID = "yiju-dispatch"
@@ -14,7 +14,7 @@ TOWN = qb.matches("town", "town")
 GARBAGE, PEST = "garbage", "pest"
 
 
-def routes_today() -> p.Panel:
+def routes_today() -> Panel:
     r = schema.ROUTE_STOP
     eta_ms = qb.col(r, "eta_ms")
     groups = ", ".join(qb.col(r, t) for t in ("plan_kind", "vehicle_id", "route_id", "plan_id"))
@@ -49,7 +49,7 @@ def served_targets(plan_kind: str) -> list[Target]:
     return [Target("A", qb.planned_and_due([TOWN], plan_kind)), Target("B", served)]
 
 
-def served_transforms(plan_kind: str) -> list[p.Json]:
+def served_transforms(plan_kind: str) -> list[Json]:
     steps = [p.drop_time()]
     if plan_kind == PEST:
         # Crews are the vehicles of pest routes: one key to join on.
@@ -57,7 +57,7 @@ def served_transforms(plan_kind: str) -> list[p.Json]:
     return [*steps, p.join_on("vehicle_id"), p.subtract("due", "served", "behind")]
 
 
-def served_vs_planned(plan_kind: str, title: str) -> p.Panel:
+def served_vs_planned(plan_kind: str, title: str) -> Panel:
     return p.table(
         title,
         served_targets(plan_kind),
@@ -68,7 +68,7 @@ def served_vs_planned(plan_kind: str, title: str) -> p.Panel:
     )
 
 
-def behind_schedule() -> p.Panel:
+def behind_schedule() -> Panel:
     return p.table(
         "Trucks behind schedule",
         served_targets(GARBAGE),
@@ -79,7 +79,7 @@ def behind_schedule() -> p.Panel:
     )
 
 
-def unserved() -> p.Panel:
+def unserved() -> Panel:
     u = schema.UNSERVED_STOP
     columns = ["plan_kind", "stop_id", "community", "reason", "detail", "plan_id"]
     return p.table(

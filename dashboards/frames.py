@@ -178,7 +178,13 @@ def _reduce(calc: str, values: list[Any]) -> Any:
     if calc in ("min", "max", "sum", "last"):
         if not present:
             return None
-        return {"min": min, "max": max, "sum": sum, "last": lambda v: v[-1]}[calc](present)
+        reducers: dict[str, Callable[[list[Any]], Any]] = {
+            "min": min,
+            "max": max,
+            "sum": sum,
+            "last": lambda v: v[-1],
+        }
+        return reducers[calc](present)
     raise ValueError(f"groupBy calculation {calc!r} is not reproduced here")
 
 

@@ -167,8 +167,9 @@ def _is_number(value: Any) -> bool:
 
 def _fires(evaluator: Mapping[str, Any], value: float) -> bool:
     kind, params = evaluator["type"], evaluator["params"]
+    limit = float(params[0])
     if kind == "gt":
-        return value > params[0]
+        return value > limit
     if kind == "lt":
-        return value < params[0]
+        return value < limit
     raise ProbeError(f"threshold {kind!r} is not reproduced here")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grafana_client import GrafanaApi
+from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
 from dashboards import alerts, provisioning
@@ -64,9 +64,14 @@ def dashboard_payloads() -> list[Json]:
     ]
 
 
+def _call(method: Any, *args: Any) -> Any:
+    """grafana-client's methods are untyped; every call goes through here."""
+    return method(*args)
+
+
 def _exists(read: Any, *args: Any) -> bool:
     try:
-        read(*args)
+        _call(read, *args)
     except GrafanaClientError as exc:
         if exc.status_code == 404:
             return False
@@ -78,27 +83,27 @@ def push(api: GrafanaApi, influx: InfluxTarget) -> Mapping[str, int]:
     """Upsert everything; returns how many of each kind were created or updated."""
     done = {"folder": 0, "datasource": 0, "dashboards": 0, "alert_rules": 0}
     if not _exists(api.folder.get_folder, provisioning.FOLDER_UID):
-        api.folder.create_folder(provisioning.FOLDER_TITLE, uid=provisioning.FOLDER_UID)
+        _call(api.folder.create_folder, provisioning.FOLDER_TITLE, provisioning.FOLDER_UID)
         log.info("created folder %s", provisioning.FOLDER_UID)
     done["folder"] = 1
 
     datasource = influx.datasource()
     if _exists(api.datasource.get_datasource_by_uid, provisioning.DATASOURCE_UID):
-        api.datasource.update_datasource_by_uid(provisioning.DATASOURCE_UID, datasource)
+        _call(api.datasource.update_datasource_by_uid, provisioning.DATASOURCE_UID, datasource)
     else:
-        api.datasource.create_datasource(datasource)
+        _call(api.datasource.create_datasource, datasource)
     done["datasource"] = 1
 
     for payload in dashboard_payloads():
-        api.dashboard.update_dashboard(payload)
+        _call(api.dashboard.update_dashboard, payload)
         done["dashboards"] += 1
         log.info("pushed dashboard %s", payload["dashboard"]["uid"])
 
     for rule in alerts.rules_for_api():
         if _exists(api.alertingprovisioning.get_alertrule, rule["uid"]):
-            api.alertingprovisioning.update_alertrule(rule["uid"], rule)
+            _call(api.alertingprovisioning.update_alertrule, rule["uid"], rule)
         else:
-            api.alertingprovisioning.create_alertrule(rule)
+            _call(api.alertingprovisioning.create_alertrule, rule)
         done["alert_rules"] += 1
     log.info("pushed %s", done)
     return done
@@ -106,4 +111,5 @@ def push(api: GrafanaApi, influx: InfluxTarget) -> Mapping[str, int]:
 
 def connect(url: str, token: str) -> GrafanaApi:
     """A client authenticated with a Grafana service-account token."""
-    return GrafanaApi.from_url(url, credential=token)
+    api: GrafanaApi = _call(GrafanaApi.from_url, url, token)
+    return api

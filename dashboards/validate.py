@@ -115,7 +115,7 @@ def board_errors(board: Mapping[str, Any], datasources: Mapping[str, str]) -> li
 
 def alerting_errors(alerting: Mapping[str, Any], datasources: Mapping[str, str]) -> list[str]:
     errors = []
-    uids = Counter()
+    uids: Counter[str] = Counter()
     for group in alerting["groups"]:
         for rule in group["rules"]:
             uids[rule["uid"]] += 1

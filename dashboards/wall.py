@@ -6,7 +6,16 @@ from core import schema
 from core.schema import ViolationKind
 from dashboards import panels as p
 from dashboards import queries as qb
-from dashboards.model import Dashboard, Link, QueryVariable, Row, Target, Threshold, thresholds
+from dashboards.model import (
+    Dashboard,
+    Link,
+    Panel,
+    QueryVariable,
+    Row,
+    Target,
+    Threshold,
+    thresholds,
+)
 
 UID = "yiju-district-wall"
 TOWN = qb.matches("town", "town")
@@ -16,7 +25,7 @@ TOWN_VARIABLE = QueryVariable(
 )
 
 
-def clearance_share() -> p.Panel:
+def clearance_share() -> Panel:
     return p.bar_gauge(
         "Collection points cleared today, per town",
         [
@@ -40,7 +49,7 @@ def clearance_share() -> p.Panel:
     )
 
 
-def open_by_kind() -> p.Panel:
+def open_by_kind() -> Panel:
     return p.stat(
         "Open violations by kind",
         [Target("A", qb.open_count([TOWN], ["kind"]), fmt="time_series", alias="$tag_kind")],
@@ -49,7 +58,7 @@ def open_by_kind() -> p.Panel:
     )
 
 
-def community_map() -> p.Panel:
+def community_map() -> Panel:
     return p.geomap(
         "Communities by open violations",
         [
@@ -62,7 +71,7 @@ def community_map() -> p.Panel:
     )
 
 
-def communities_flagged() -> p.Panel:
+def communities_flagged() -> Panel:
     return p.table(
         "Communities with open violations",
         [Target("A", qb.open_violations([TOWN]))],
@@ -97,7 +106,7 @@ def communities_flagged() -> p.Panel:
     )
 
 
-def open_of(kind: ViolationKind, title: str, subject: str) -> p.Panel:
+def open_of(kind: ViolationKind, title: str, subject: str) -> Panel:
     return p.table(
         title,
         [Target("A", qb.open_violations([TOWN], [kind]))],
@@ -106,7 +115,7 @@ def open_of(kind: ViolationKind, title: str, subject: str) -> p.Panel:
     )
 
 
-def count_of(kind: ViolationKind, title: str) -> p.Panel:
+def count_of(kind: ViolationKind, title: str) -> Panel:
     return p.stat(
         title,
         [Target("A", qb.open_count([TOWN], ["kind"], [kind]), fmt="time_series", alias=title)],
