@@ -72,7 +72,9 @@ class BinField(SensorField):
         self.point_ids = [p.id for p in points]
         self.index = {p.id: i for i, p in enumerate(points)}
         self.clock = clock
-        self.edges = (thresholds.bin_overflow_pct, thresholds.bin_overflow_clear_pct)
+        self.edges = frozenset(
+            round(x, 1) for x in (thresholds.bin_overflow_pct, thresholds.bin_overflow_clear_pct)
+        )
         rng = self.rng
         volume = np.array([max(p.volume_l, 1) for p in points], dtype=float)
         kg = np.array(
@@ -94,7 +96,10 @@ class BinField(SensorField):
         self._clears: dict[int, tuple[int, float]] = {}
         self._t0, self._f0 = start_ms, self.fill.copy()
         self._rate = np.zeros(self.n)
-        self._noise = np.zeros(self.n)
+        self._rate_l: list[float] = [0.0] * self.n
+        self._f0_l: list[float] = self.fill.tolist()
+        self._noise: list[float] = [0.0] * self.n
+        self._temp_offset: list[float] = self.temp_offset.tolist()
         self._month = clock.month(start_ms)
 
     def _plan_fires(self, per_day: float) -> None:
@@ -134,9 +139,11 @@ class BinField(SensorField):
         self._rate = (
             self.pct_per_ms * shape * week * self.day_factor * rng.lognormal(0, 0.25, self.n)
         )
-        self._noise = rng.normal(0, 0.7, self.n)
+        self._noise = rng.normal(0, 0.7, self.n).tolist()
+        self._rate_l = self._rate.tolist()
         draws = rng.random(self.n)
         self._t0, self._f0 = t0, self.fill
+        self._f0_l = self.fill.tolist()
         f1 = np.minimum(self.fill + self._rate * (t1 - t0), MAX_FILL_PCT)
         out: list[Outbound] = []
         for i, (ts, residual) in sorted(self._clears.items()):
@@ -159,14 +166,14 @@ class BinField(SensorField):
     def fill_at(self, i: int, ts: int) -> float:
         cleared = self._clears.get(i)
         if cleared is not None and ts >= cleared[0]:
-            value = cleared[1] + self._rate[i] * (ts - cleared[0])
+            value = cleared[1] + self._rate_l[i] * (ts - cleared[0])
         else:
-            value = self._f0[i] + self._rate[i] * (ts - self._t0)
-        return float(min(value, MAX_FILL_PCT))
+            value = self._f0_l[i] + self._rate_l[i] * (ts - self._t0)
+        return min(value, MAX_FILL_PCT)
 
     def reading(self, i: int, ts: int, draw: float | None, out: list[Outbound]) -> None:
         fill = nudge(max(0.0, self.fill_at(i, ts) + self._noise[i]), self.edges)
-        temp = ambient_c(self._month, self.clock.hour(ts)) + self.temp_offset[i]
+        temp = ambient_c(self._month, self.clock.hour(ts)) + self._temp_offset[i]
         fire = self.fires.get(i)
         if fire is not None and fire[0] <= ts < fire[0] + fire[1] + 30 * MS_PER_MINUTE:
             start, length, peak = fire

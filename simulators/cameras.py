@@ -174,7 +174,10 @@ class CameraField:
             "camera",
             Fact("camera", self.ids[i], ts, 1.0),
         )
-        self.faults.emit(out, msg, draw, self.gateways[i], int(self.interval[i]), False)
+        if draw >= self.faults.o:
+            out.append(msg)
+        else:
+            self.faults.emit(out, msg, draw, self.gateways[i], int(self.interval[i]), False)
 
     def _status(self, i: int, ts: int, online: bool) -> Outbound:
         if online:

@@ -29,6 +29,7 @@ class Referee:
         self.overflow_level = {
             o.sensor.device_id: o.overflow_level_cm for o in registry.sewage_outlets if o.sensor
         }
+        self._interval = {d: (ref.interval_s or 0) * 1000 for d, ref in self.devices.items()}
         self.violations: list[ViolationRecord] = []
         self.faults: list[FaultRecord] = []
         self._last_seen: dict[str, int] = {}  # sensors and cameras: newest delivered ts
@@ -181,7 +182,7 @@ class Referee:
     # --- helpers --------------------------------------------------------------
 
     def _interval_ms(self, device: str) -> int:
-        return (self.devices[device].interval_s or 0) * 1000
+        return self._interval[device]
 
     def _camera_grace_ms(self, camera: str) -> int:
         return self.thr.camera_missed_heartbeats * self._interval_ms(camera)

@@ -160,8 +160,9 @@ class SensorField:
             + (self.rng.random(self.n) * np.maximum(self.interval - 2000, 1)).astype(np.int64)
             + 1000
         )
-        self.seq = np.zeros(self.n, dtype=np.int64)
-        self.battery = self.rng.uniform(35.0, 100.0, self.n)
+        # Per-reading state as Python lists: indexing numpy scalars one by one is slow.
+        self.seq = [0] * self.n
+        self.battery: list[float] = self.rng.uniform(35.0, 100.0, self.n).tolist()
         self.report = report
         self.faults = MessageFaults(self.family, topics, faults, seed, end_ms, report)
         self.silent_from = np.full(self.n, NEVER, dtype=np.int64)
@@ -220,19 +221,20 @@ class SensorField:
             self.family,
             Fact(self.family, self.ids[i], ts, value),
         )
-        self.faults.emit(out, msg, draw, self.gateways[i], int(self.interval[i]), may_delay)
+        if draw is None or draw >= self.faults.o:
+            out.append(msg)  # the common case, without a call
+        else:
+            self.faults.emit(out, msg, draw, self.gateways[i], int(self.interval[i]), may_delay)
 
     def next_seq(self, i: int) -> int:
         self.seq[i] += 1
         self.battery[i] = max(1.0, self.battery[i] - 0.002)
-        return int(self.seq[i])
+        return self.seq[i]
 
 
-def nudge(value: float, edges: Sequence[float]) -> float:
-    """A one-decimal reading moved 0.1 up when it sits exactly on a rule threshold,
-    so `>=` and `>` (or `<` and `<=`) readings of the rules agree."""
+def nudge(value: float, edges: frozenset[float]) -> float:
+    """A one-decimal reading moved 0.1 up when it sits exactly on a rule threshold
+    (`edges`, already rounded to one decimal), so `>=` and `>` (or `<` and `<=`)
+    readings of the rules agree."""
     rounded = round(value, 1)
-    for edge in edges:
-        if abs(rounded - round(edge, 1)) < 1e-9:
-            return round(rounded + 0.1, 1)
-    return rounded
+    return round(rounded + 0.1, 1) if rounded in edges else rounded

@@ -69,7 +69,10 @@ class SewerField(SensorField):
         self.normal = np.array([o.normal_level_cm for o in outlets])
         self.overflow = np.array([o.overflow_level_cm for o in outlets])
         self.close_below = self.overflow - thresholds.sewer_clear_margin_cm
-        self.edge_pairs = [(o, o - thresholds.sewer_clear_margin_cm) for o in self.overflow]
+        self.edge_pairs = [
+            frozenset((round(o, 1), round(o - thresholds.sewer_clear_margin_cm, 1)))
+            for o in self.overflow
+        ]
         self.towns = [registry.town_of(o.community_id) for o in outlets]
         rng = self.rng
         self.sensitivity = rng.uniform(0.5, 1.4, self.n)
@@ -99,7 +102,9 @@ class SewerField(SensorField):
                 start,
                 f"outlet blocked for {hours:.1f} h, rising {rate:.0f} cm/h",
             )
-        self._noise = np.zeros(self.n)
+        self._noise: list[float] = [0.0] * self.n
+        self._normal: list[float] = self.normal.tolist()
+        self._overflow: list[float] = self.overflow.tolist()
         towns = np.array(self.towns)
         self._storm_weight = [
             self.sensitivity * (1.0 if s.town_id is None else (towns == s.town_id))
@@ -141,7 +146,7 @@ class SewerField(SensorField):
 
     def level(self, i: int, ts: int) -> float:
         """The true level of outlet `i` at `ts` (without sensor noise)."""
-        value = self.normal[i] * (0.55 + 0.45 * hourly(SEWAGE_HOURLY, self.clock.hour(ts)))
+        value = self._normal[i] * (0.55 + 0.45 * hourly(SEWAGE_HOURLY, self.clock.hour(ts)))
         for storm in self.storms:
             if storm.town_id is not None and storm.town_id != self.towns[i]:
                 continue
@@ -154,10 +159,10 @@ class SewerField(SensorField):
             start, cleared, rate = block
             peak = rate * (min(ts, cleared) - start)
             value += peak if ts <= cleared else max(0.0, peak - 4 * rate * (ts - cleared))
-        return float(min(value, self.overflow[i] + SPILL_CM))
+        return min(float(value), self._overflow[i] + SPILL_CM)
 
     def step(self, t0: int, t1: int) -> list[Outbound]:
-        self._noise = self.rng.normal(0, 0.4, self.n)
+        self._noise = self.rng.normal(0, 0.4, self.n).tolist()
         draws = self.rng.random(self.n)
         out: list[Outbound] = []
         self.scheduled(t1, draws, out)
