@@ -64,6 +64,22 @@ def dashboard_payloads() -> list[Json]:
     ]
 
 
+PLAYLIST_UID = "yiju-wall"
+
+
+def playlist_payload() -> Json:
+    """The wall's playlist: the district wall and the dispatch board, a minute each."""
+    return {
+        "uid": PLAYLIST_UID,
+        "name": "yiju wall",
+        "interval": "1m",
+        "items": [
+            {"type": "dashboard_by_uid", "value": "yiju-district-wall"},
+            {"type": "dashboard_by_uid", "value": "yiju-dispatch"},
+        ],
+    }
+
+
 def _call(method: Any, *args: Any) -> Any:
     """grafana-client's methods are untyped; every call goes through here."""
     return method(*args)
@@ -81,7 +97,7 @@ def _exists(read: Any, *args: Any) -> bool:
 
 def push(api: GrafanaApi, influx: InfluxTarget) -> Mapping[str, int]:
     """Upsert everything; returns how many of each kind were created or updated."""
-    done = {"folder": 0, "datasource": 0, "dashboards": 0, "alert_rules": 0}
+    done = {"folder": 0, "datasource": 0, "dashboards": 0, "alert_rules": 0, "playlist": 0}
     if not _exists(api.folder.get_folder, provisioning.FOLDER_UID):
         _call(api.folder.create_folder, provisioning.FOLDER_TITLE, provisioning.FOLDER_UID)
         log.info("created folder %s", provisioning.FOLDER_UID)
@@ -105,6 +121,14 @@ def push(api: GrafanaApi, influx: InfluxTarget) -> Mapping[str, int]:
         else:
             _call(api.alertingprovisioning.create_alertrule, rule)
         done["alert_rules"] += 1
+
+    # grafana-client has no playlist helper; its generic client speaks the same API.
+    path = f"/playlists/{PLAYLIST_UID}"
+    if _exists(api.client.GET, path):
+        _call(api.client.PUT, path, playlist_payload())
+    else:
+        _call(api.client.POST, "/playlists", playlist_payload())
+    done["playlist"] = 1
     log.info("pushed %s", done)
     return done
 

@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from dashboards import alerts
-from dashboards.push import InfluxTarget, connect, dashboard_payloads, push
+from dashboards.push import (
+    PLAYLIST_UID,
+    InfluxTarget,
+    connect,
+    dashboard_payloads,
+    playlist_payload,
+    push,
+)
 
 
 @dataclass
@@ -62,11 +69,13 @@ READER = InfluxTarget("http://influxdb:8086", "yiju", "yiju_reader", password="s
 
 
 def test_first_push_creates_everything(grafana: tuple[str, Recorder]) -> None:
-    """Into an empty Grafana: folder, datasource, three boards and three alert rules are
-    created, with the service-account token on every request."""
+    """Into an empty Grafana: folder, datasource, three boards, three alert rules and the
+    wall's playlist are created, with the service-account token on every request."""
     url, rec = grafana
     done = push(connect(url, "glsa_token"), READER)
-    assert done == {"folder": 1, "datasource": 1, "dashboards": 3, "alert_rules": 3}
+    assert done == {
+        "folder": 1, "datasource": 1, "dashboards": 3, "alert_rules": 3, "playlist": 1
+    }  # fmt: skip
     assert all(auth == "Bearer glsa_token" for *_, auth in rec.requests)
     calls = [(m, p) for m, p, _, _ in rec.requests]
     assert calls[:4] == [
@@ -101,13 +110,14 @@ def test_first_push_creates_everything(grafana: tuple[str, Recorder]) -> None:
         assert rule["folderUID"] == "yiju"
         assert rule["data"][0]["datasourceUid"] == "yiju-influxdb"
         assert "{{ $labels.subject }}" in rule["annotations"]["description"]
+    assert bodies["/api/playlists"] == playlist_payload()
 
 
 def test_second_push_updates_in_place(grafana: tuple[str, Recorder]) -> None:
     """When folder, datasource and rules exist, the datasource and rules are updated by
     uid (PUT) and nothing is created twice."""
     url, rec = grafana
-    rec.existing |= {"yiju", "yiju-influxdb", *(r.uid for r in alerts.RULES)}
+    rec.existing |= {"yiju", "yiju-influxdb", PLAYLIST_UID, *(r.uid for r in alerts.RULES)}
     push(connect(url, "glsa_token"), READER)
     calls = [(m, p) for m, p, _, _ in rec.requests]
     assert ("POST", "/api/folders") not in calls
@@ -116,6 +126,8 @@ def test_second_push_updates_in_place(grafana: tuple[str, Recorder]) -> None:
     for rule in alerts.RULES:
         assert ("PUT", f"/api/v1/provisioning/alert-rules/{rule.uid}") in calls
     assert ("POST", "/api/v1/provisioning/alert-rules") not in calls
+    assert ("PUT", f"/api/playlists/{PLAYLIST_UID}") in calls
+    assert calls.count(("POST", "/api/dashboards/db")) == 3  # overwrite=True upserts
 
 
 def test_token_datasource_for_influxdb_2_and_3() -> None:
