@@ -1,0 +1,171 @@
+"""Plan a day: build the tasks of every town, solve them in parallel, name what is
+left out, and turn the result into a `PlanRecord`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date
+
+from core.dispatch import PlanKind
+from core.localday import LocalDay, now_ms
+from core.plans import PlanRecord, PlanState, UnservedReason, new_plan_id
+from core.registry import Registry
+from optimizer.distance import GreatCircle
+from optimizer.errors import PlanningError
+from optimizer.garbage import garbage_tasks
+from optimizer.model import DistanceMatrixSource, PlanTask, Solution, Unserved
+from optimizer.output import kpis, route_dispatch, unserved_stop
+from optimizer.params import PlanningConfig
+from optimizer.pest import pest_tasks
+from optimizer.routing import solve
+from optimizer.state import DistrictState
+from optimizer.unserved import INDIVIDUAL, classify, extra_crew_hours, extra_vehicles
+
+log = logging.getLogger("yiju.optimizer")
+
+# Share of the time budget given to the main solve; the rest is for naming the
+# unserved stops and sizing the extra fleet.
+SOLVE_SHARE = 0.75
+
+
+def _run(task: PlanTask) -> Solution:
+    return solve(task.problem, task.params, unload_at_end=task.unload_at_end)
+
+
+def _allot(tasks: list[PlanTask], budget_s: float, workers: int) -> list[PlanTask]:
+    """Split the solve budget over tasks by size, as if `workers` ran them in parallel."""
+    sizes = [len(t.problem.stops) + 1 for t in tasks]
+    total = sum(sizes)
+    out = []
+    for task, size in zip(tasks, sizes, strict=True):
+        share = budget_s if len(tasks) <= workers else budget_s * workers * size / total
+        limit = max(1.0, min(budget_s, share))
+        params = dataclasses.replace(task.params, time_limit_s=limit)
+        out.append(dataclasses.replace(task, params=params))
+    return out
+
+
+def solve_tasks(tasks: list[PlanTask], workers: int) -> list[tuple[PlanTask, Solution]]:
+    """Solve tasks, largest first, in `workers` processes (inline when one suffices)."""
+    order = sorted(tasks, key=lambda t: -len(t.problem.stops))
+    if workers <= 1 or len(order) <= 1:
+        return [(t, _run(t)) for t in order]
+    results: list[tuple[PlanTask, Solution]] = []
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=ctx) as pool:
+        futures = {pool.submit(_run, t): t for t in order}
+        for done, future in enumerate(as_completed(futures), start=1):
+            task = futures[future]
+            results.append((task, future.result()))
+            log.info("solved %d/%d: %s", done, len(order), task.problem.name)
+    return results
+
+
+def plan_day(
+    registry: Registry,
+    state: DistrictState,
+    day: date,
+    kind: PlanKind,
+    town_id: str | None = None,
+    *,
+    time_limit_s: float = 60.0,
+    already_cleared: Iterable[str] = (),
+    from_ms: int | None = None,
+    excluded_vehicles: Iterable[str] = (),
+    config: PlanningConfig | None = None,
+    provider: DistanceMatrixSource | None = None,
+    plan_id: str | None = None,
+) -> PlanRecord:
+    """The day's routes for `kind` ("garbage" or "pest"), every town or one.
+
+    `from_ms` re-plans the rest of the day: vehicles start then (at their last
+    known position when the state has one), points in `already_cleared` or
+    cleared per the state are left out, and `excluded_vehicles` (a broken-down
+    truck) get no route.
+    """
+    started = time.monotonic()
+    config = config or PlanningConfig()
+    provider = provider or GreatCircle(detour=config.detour, speed_kmh=config.speed_kmh)
+    if town_id is not None and town_id not in registry.town_by_id:
+        raise PlanningError(f"unknown town {town_id!r}; known: {sorted(registry.town_by_id)}")
+    local = LocalDay(day)
+    origin_ms = local.start_ms
+    start_ms = from_ms if from_ms is not None else origin_ms
+    from_s = max(0, (start_ms - origin_ms) // 1000)
+    if from_s >= 86_400:
+        raise PlanningError(f"from_ms {from_ms} is after the planned day {day}")
+    plan_id = plan_id or new_plan_id(day.isoformat(), kind)
+    budget = max(1.0, time_limit_s * SOLVE_SHARE)
+    tasks: list[PlanTask] = []
+    unserved: list[Unserved] = []
+    stops_total = vehicles = 0
+    if kind == "garbage":
+        towns = [town_id] if town_id else [t.id for t in registry.towns]
+        for t in towns:
+            t_tasks, t_unserved, n, v = garbage_tasks(
+                registry, state, t, config, provider,
+                from_s=from_s, from_ms=start_ms, time_limit_s=budget,
+                excluded=frozenset(excluded_vehicles), cleared=frozenset(already_cleared),
+                use_positions=from_ms is not None,
+            )
+            tasks += t_tasks
+            unserved += t_unserved
+            stops_total += n
+            vehicles += v
+    elif kind == "pest":
+        tasks, unserved, stops_total, vehicles = pest_tasks(
+            registry, state, day, town_id, config, provider, from_s=from_s, time_limit_s=budget
+        )
+    else:
+        raise PlanningError(f"unknown plan kind {kind!r}: use garbage or pest")
+    tasks = _allot(tasks, budget, config.workers)
+    log.info("plan %s: %d tasks, %d stops, %d vehicles, %.0f s budget",
+             plan_id, len(tasks), stops_total, vehicles, time_limit_s)
+    solved = solve_tasks(tasks, config.workers)
+    routes = []
+    extra = 0
+    crew_hours = 0.0
+    remaining = max(1.0, time_limit_s - (time.monotonic() - started))
+    for task, solution in sorted(solved, key=lambda ts: ts[0].problem.name):
+        for r in solution.routes:
+            routes.append(route_dispatch(r, plan_id=plan_id, kind=kind, town_id=task.town_id,
+                                         date=day.isoformat(), origin_ms=origin_ms))
+        left = [s for s in solution.dropped if s.required]
+        named = [classify(task.problem, s, task.town_id) for s in left]
+        unserved += named
+        fleet_full = [s for s, u in zip(left, named, strict=True) if u.reason not in INDIVIDUAL]
+        if fleet_full and kind == "garbage":
+            extra += extra_vehicles(task, fleet_full, time_limit_s=min(10.0, remaining / 2))
+        elif fleet_full:
+            crew_hours += extra_crew_hours(task.problem, fleet_full)
+    capacities = {t.id: t.capacity_kg for t in registry.trucks}
+    record = PlanRecord(
+        plan_id=plan_id,
+        date=day.isoformat(),
+        kind=kind,
+        town_id=town_id,
+        state=PlanState.DONE,
+        created_ms=now_ms(),
+        kpis=kpis(routes, kind, stops_total=stops_total, unserved=len(unserved),
+                  vehicles_available=vehicles, capacities=capacities,
+                  solve_s=time.monotonic() - started),
+        routes=routes,
+        unserved=[unserved_stop(u) for u in unserved],
+        extra_vehicles_needed=extra,
+        extra_crew_hours_needed=crew_hours,
+    )
+    reasons: dict[str, int] = {}
+    for u in unserved:
+        reasons[u.reason] = reasons.get(u.reason, 0) + 1
+    log.info("plan %s: %d routes, %d/%d stops served, unserved %s, %d extra vehicles, %.1f s",
+             plan_id, len(routes), stops_total - len(unserved), stops_total, reasons or "none",
+             extra, time.monotonic() - started)
+    return record
+
+
+__all__ = ["UnservedReason", "plan_day", "solve_tasks"]

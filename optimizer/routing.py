@@ -1,0 +1,280 @@
+"""The routing solver: the one module that speaks OR-Tools (ortools==9.15.6755).
+
+The model follows OR-Tools' fixed sequence: index manager, routing model,
+transit matrices, dimensions ("Time", "Load"), disjunctions, search parameters,
+solve, read the solution back into the optimizer's own types.
+
+Multi-trip unloading uses OR-Tools' reload pattern: each transfer station is
+duplicated into `station_copies` optional nodes (penalty 0) whose demand is
+minus the largest capacity, with the Load dimension's slack free only there.
+The slack lets the load after an unloading visit fall to any value from zero
+up, so one dimension expresses "empty the truck here" for trucks of every size;
+every other node has its slack fixed to 0. A capacity-reset dimension would
+need cumul-dependent transits, which search far slower at these sizes.
+
+The break is an OR-Tools break interval on the Time dimension (it may fall
+while driving or waiting, never during service), and collection windows are
+holes removed from each stop's Time cumul domain.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from core.dispatch import StopKind
+from optimizer.model import Problem, RoutePlan, Solution, Stop, Visit
+from optimizer.params import SolveParams
+
+log = logging.getLogger("yiju.optimizer")
+
+TIME = "Time"
+LOAD = "Load"
+# An arc the distance provider could not find a road for: never worth driving.
+BLOCKED = 100_000_000
+STATION_COST_M_PER_S = 6
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    kind: StopKind
+    ref_id: str
+    loc: int
+    service_s: int
+    demand: int
+    stop: Stop | None = None
+
+
+def _nodes(problem: Problem) -> tuple[list[_Node], list[int], list[int]]:
+    """Nodes: one per start/end location, station copies, then one per stop."""
+    nodes: list[_Node] = []
+    loc_node: dict[int, int] = {}
+
+    def endpoint(kind: StopKind, ref: str, loc: int) -> int:
+        if loc not in loc_node:
+            loc_node[loc] = len(nodes)
+            nodes.append(_Node(kind, ref, loc, 0, 0))
+        return loc_node[loc]
+
+    starts = [endpoint(StopKind.DEPOT, v.depot.id, v.start.index) for v in problem.vehicles]
+    ends = [endpoint(StopKind.DEPOT, v.depot.id, v.depot.location.index) for v in problem.vehicles]
+    cmax = max((v.capacity_kg for v in problem.vehicles), default=0)
+    if any(s.demand_kg for s in problem.stops):
+        for station in problem.stations:
+            for _ in range(problem.station_copies):
+                nodes.append(
+                    _Node(StopKind.STATION, station.id, station.location.index, station.unload_s, -cmax)
+                )
+    for stop in problem.stops:
+        nodes.append(_Node(stop.kind, stop.id, stop.location.index, stop.service_s, stop.demand_kg, stop))
+    return nodes, starts, ends
+
+
+def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) -> Solution:
+    """Solve `problem`; stops that cannot be served come back in `Solution.dropped`.
+
+    `unload_at_end`: a truck returns to its depot empty (its last trip ends at a station).
+    """
+    started = time.monotonic()
+    if not problem.vehicles:
+        return Solution(problem.name, (), tuple(problem.stops), 0, 0.0, "no_vehicle")
+    nodes, starts, ends = _nodes(problem)
+    manager = pywrapcp.RoutingIndexManager(len(nodes), len(problem.vehicles), starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    locs = np.array([n.loc for n in nodes], dtype=np.int64)
+    dist = problem.distance_m[np.ix_(locs, locs)].copy()
+    travel = problem.duration_s[np.ix_(locs, locs)].copy()
+    dist[dist < 0] = BLOCKED
+    travel[travel < 0] = BLOCKED
+    service = np.array([n.service_s for n in nodes], dtype=np.int64)
+    # An unloading visit costs its time as distance driven at ~22 km/h, so the
+    # solver does not pile up free back-to-back station visits.
+    is_station = np.array([n.kind is StopKind.STATION for n in nodes])
+    cost = dist + np.where(is_station, service * STATION_COST_M_PER_S, 0)[:, None]
+    cost[np.ix_(is_station, is_station)] = BLOCKED
+    dist_cb = routing.RegisterTransitMatrix(cost.tolist())
+    time_cb = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(dist_cb)
+    if params.vehicle_cost:
+        routing.SetFixedCostOfAllVehicles(params.vehicle_cost)
+
+    horizon = max(v.shift.close_s for v in problem.vehicles) + 1
+    routing.AddDimension(time_cb, horizon, horizon, False, TIME)
+    time_dim = routing.GetDimensionOrDie(TIME)
+    solver = routing.solver()
+    breaks: dict[int, object] = {}
+    visit_transits = service.tolist()
+    for v, vehicle in enumerate(problem.vehicles):
+        time_dim.CumulVar(routing.Start(v)).SetRange(vehicle.shift.open_s, vehicle.shift.close_s)
+        time_dim.CumulVar(routing.End(v)).SetRange(vehicle.shift.open_s, vehicle.shift.close_s)
+        rest = vehicle.rest
+        if rest is not None and rest.duration_s > 0:
+            interval = solver.FixedDurationIntervalVar(
+                rest.earliest_s, rest.latest_s, rest.duration_s, False, f"break {vehicle.id}"
+            )
+            time_dim.SetBreakIntervalsOfVehicle([interval], v, visit_transits)
+            breaks[v] = interval
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+
+    load_dim = None
+    has_load = any(n.demand for n in nodes)
+    if has_load:
+        cmax = max(v.capacity_kg for v in problem.vehicles)
+        demand_cb = routing.RegisterUnaryTransitVector([n.demand for n in nodes])
+        routing.AddDimensionWithVehicleCapacity(
+            demand_cb, cmax, [v.capacity_kg for v in problem.vehicles], True, LOAD
+        )
+        load_dim = routing.GetDimensionOrDie(LOAD)
+
+    for node_index, node in enumerate(nodes):
+        if node.kind is StopKind.DEPOT:
+            continue
+        index = manager.NodeToIndex(node_index)
+        if node.kind is StopKind.STATION:
+            routing.AddDisjunction([index], 0)
+            continue
+        assert node.stop is not None
+        if load_dim is not None:
+            load_dim.SlackVar(index).SetValue(0)
+        cumul = time_dim.CumulVar(index)
+        windows = node.stop.windows
+        if windows:
+            cumul.SetRange(windows[0].open_s, windows[-1].close_s)
+            for a, b in zip(windows, windows[1:], strict=False):
+                if b.open_s - a.close_s > 1:
+                    cumul.RemoveInterval(a.close_s + 1, b.open_s - 1)
+        penalty = params.drop_penalty if node.stop.required else max(1, node.stop.prize)
+        routing.AddDisjunction([index], penalty)
+    if load_dim is not None:
+        for v in range(len(problem.vehicles)):
+            load_dim.SlackVar(routing.Start(v)).SetValue(0)
+            if unload_at_end:
+                load_dim.CumulVar(routing.End(v)).SetMax(0)
+
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, params.first_solution
+    )
+    search.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic
+    )
+    search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
+    search.log_search = params.log_search
+    progress = _Progress(problem.name, routing)
+    routing.AddAtSolutionCallback(progress)
+    assignment = routing.SolveWithParameters(search)
+    wall = time.monotonic() - started
+    if assignment is None:
+        log.warning("%s: no solution in %.1f s (status %s)", problem.name, wall, routing.status())
+        return Solution(problem.name, (), tuple(problem.stops), 0, wall, "no_solution")
+    routes = []
+    for v, vehicle in enumerate(problem.vehicles):
+        visits = _read_route(routing, manager, assignment, nodes, v, time_dim, problem)
+        if len(visits) <= 2:
+            continue
+        if v in breaks:
+            visits = _with_break(visits, assignment, breaks[v])
+        d = sum(
+            problem.distance(a.location, b.location)
+            for a, b in zip(visits, visits[1:], strict=False)
+            if a.kind is not StopKind.BREAK and b.kind is not StopKind.BREAK
+        )
+        routes.append(RoutePlan(vehicle, tuple(visits), d))
+    served = {ref for r in routes for ref in r.served}
+    dropped = tuple(s for s in problem.stops if s.id not in served)
+    log.info(
+        "%s: %d stops, %d vehicles: %d routes, %d dropped, objective %d, %.1f s, %d improvements",
+        problem.name,
+        len(problem.stops),
+        len(problem.vehicles),
+        len(routes),
+        len(dropped),
+        assignment.ObjectiveValue(),
+        wall,
+        progress.count,
+    )
+    return Solution(problem.name, tuple(routes), dropped, assignment.ObjectiveValue(), wall, "ok")
+
+
+def _read_route(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    assignment: pywrapcp.Assignment,
+    nodes: list[_Node],
+    v: int,
+    time_dim: pywrapcp.RoutingDimension,
+    problem: Problem,
+) -> list[Visit]:
+    visits: list[Visit] = []
+    load = 0
+    index = routing.Start(v)
+    while True:
+        node = nodes[manager.IndexToNode(index)]
+        t = assignment.Value(time_dim.CumulVar(index))
+        if node.kind is StopKind.STATION:
+            load = 0
+        else:
+            load += node.demand
+        community = node.stop.community_id if node.stop else None
+        visits.append(
+            Visit(
+                node.kind,
+                node.ref_id,
+                problem.locations[node.loc],
+                t,
+                t + node.service_s,
+                load,
+                community,
+            )
+        )
+        if routing.IsEnd(index):
+            break
+        index = assignment.Value(routing.NextVar(index))
+    return visits
+
+
+def _with_break(visits: list[Visit], assignment: pywrapcp.Assignment, interval: object) -> list[Visit]:
+    var = assignment.IntervalVarContainer()
+    for i in range(var.Size()):
+        element = var.Element(i)
+        if element.Var() is interval or element.Var().Name() == interval.Name():  # type: ignore[attr-defined]
+            if not element.PerformedValue():
+                return visits
+            start, duration = element.StartValue(), element.DurationValue()
+            pos = next((k for k, vis in enumerate(visits) if vis.arrival_s > start), len(visits) - 1)
+            pos = max(1, pos)
+            before = visits[pos - 1]
+            rest = Visit(
+                StopKind.BREAK, "break", before.location, start, start + duration, before.load_kg
+            )
+            return [*visits[:pos], rest, *visits[pos:]]
+    return visits
+
+
+class _Progress:
+    """Logs each improving solution, at most every few seconds (long solves show life)."""
+
+    def __init__(self, name: str, routing: pywrapcp.RoutingModel) -> None:
+        self.name = name
+        self.routing = routing
+        self.count = 0
+        self.started = time.monotonic()
+        self.last_log = 0.0
+
+    def __call__(self) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if now - self.last_log >= 5.0:
+            self.last_log = now
+            log.info(
+                "%s: solution %d, objective %d after %.1f s",
+                self.name,
+                self.count,
+                self.routing.CostVar().Value(),
+                now - self.started,
+            )

@@ -1,0 +1,154 @@
+"""The latest district state the optimizer plans from.
+
+`DistrictState` is a plain typed object, built from InfluxDB by `read_state` or
+directly in tests and demos. Times are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from core import schema
+from core.influx import InfluxClient, quote_ident, series_values
+from core.schema import ViolationKind
+from core.localday import MS_PER_DAY, MS_PER_HOUR
+
+log = logging.getLogger("yiju.optimizer")
+
+# Readings older than this do not describe the bin any more.
+FILL_LOOKBACK_MS = 2 * MS_PER_DAY
+# The fill rate is taken over the readings of this window before `at_ms`.
+RATE_WINDOW_MS = 6 * MS_PER_HOUR
+
+
+@dataclass(frozen=True, slots=True)
+class BinState:
+    """A point's last fill reading and its fill rate (percent per hour, None if unknown)."""
+
+    fill_pct: float
+    ts_ms: int
+    rate_pct_per_h: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    lat: float
+    lon: float
+    ts_ms: int
+
+
+@dataclass
+class DistrictState:
+    """What the optimizer knows at `at_ms` beyond the static registry."""
+
+    at_ms: int
+    bins: dict[str, BinState] = field(default_factory=dict)
+    # Clearances of the planned day so far: point id -> time of its last clearance.
+    cleared: dict[str, int] = field(default_factory=dict)
+    last_pest_visit: dict[str, int] = field(default_factory=dict)
+    open_violations: dict[str, set[ViolationKind]] = field(default_factory=dict)
+    vehicle_positions: dict[str, Position] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, at_ms: int) -> DistrictState:
+        return cls(at_ms=at_ms)
+
+    def violations_of(self, community_id: str) -> set[ViolationKind]:
+        return self.open_violations.get(community_id, set())
+
+
+def _last_by(client: InfluxClient, query: str, key: str, params: dict[str, object]) -> dict[str, dict[str, object]]:
+    rows = series_values(client.query(query, params=params))
+    return {str(r[key]): r for r in rows if r.get(key) is not None}
+
+
+def read_state(client: InfluxClient, at_ms: int, day_start_ms: int) -> DistrictState:
+    """The state at `at_ms` from InfluxDB: fills and rates, today's clearances
+    (since `day_start_ms`), last pest visits, open violations, truck positions."""
+    state = DistrictState(at_ms=at_ms)
+    since = at_ms - FILL_LOOKBACK_MS
+    window = {"at": at_ms * 1_000_000, "since": since * 1_000_000}
+    bin_m, clr_m = quote_ident(schema.BIN.name), quote_ident(schema.CLEARANCE.name)
+    last = _last_by(
+        client,
+        f'SELECT last("fill_pct") AS fill FROM {bin_m} '
+        'WHERE time >= $since AND time <= $at GROUP BY "point_id"',
+        "point_id",
+        window,
+    )
+    rate_since = {"at": at_ms * 1_000_000, "since": (at_ms - RATE_WINDOW_MS) * 1_000_000}
+    first = _last_by(
+        client,
+        f'SELECT first("fill_pct") AS fill FROM {bin_m} '
+        'WHERE time >= $since AND time <= $at GROUP BY "point_id"',
+        "point_id",
+        rate_since,
+    )
+    cleared = _last_by(
+        client,
+        f'SELECT last("fill_before_pct") AS fill FROM {clr_m} '
+        'WHERE time >= $since AND time <= $at GROUP BY "point_id"',
+        "point_id",
+        {"at": at_ms * 1_000_000, "since": day_start_ms * 1_000_000},
+    )
+    for point_id, row in last.items():
+        fill, ts = float(row["fill"]), int(row["time"])  # type: ignore[arg-type]
+        rate = None
+        head = first.get(point_id)
+        clear_ts = int(cleared[point_id]["time"]) if point_id in cleared else None  # type: ignore[arg-type]
+        if head is not None:
+            t0, f0 = int(head["time"]), float(head["fill"])  # type: ignore[arg-type]
+            # A clearance in between resets the fill: no rate across it.
+            if ts - t0 >= 30 * 60_000 and fill >= f0 and (clear_ts is None or clear_ts <= t0):
+                rate = (fill - f0) / ((ts - t0) / MS_PER_HOUR)
+        state.bins[point_id] = BinState(fill, ts, rate)
+    state.cleared = {p: int(r["time"]) for p, r in cleared.items()}  # type: ignore[arg-type]
+    visits = _last_by(
+        client,
+        f'SELECT last("duration_min") AS d FROM {quote_ident(schema.PEST_VISIT.name)} '
+        'WHERE time <= $at GROUP BY "site_id"',
+        "site_id",
+        {"at": at_ms * 1_000_000},
+    )
+    state.last_pest_visit = {s: int(r["time"]) for s, r in visits.items()}  # type: ignore[arg-type]
+    # The last event of each violation tells whether it is still open.
+    events = series_values(
+        client.query(
+            f'SELECT last("state") AS state FROM {quote_ident(schema.VIOLATION.name)} '
+            'WHERE time <= $at GROUP BY "kind", "community", "subject"',
+            params={"at": at_ms * 1_000_000},
+        )
+    )
+    for row in events:
+        if row.get("state") != "open":
+            continue
+        try:
+            kind = ViolationKind(str(row["kind"]))
+        except ValueError:
+            log.warning("unknown violation kind %r in InfluxDB; ignored", row.get("kind"))
+            continue
+        state.open_violations.setdefault(str(row["community"]), set()).add(kind)
+    positions = _last_by(
+        client,
+        f'SELECT last("lat") AS lat, last("lon") AS lon '
+        f"FROM {quote_ident(schema.VEHICLE_POSITION.name)} "
+        'WHERE time >= $since AND time <= $at GROUP BY "vehicle_id"',
+        "vehicle_id",
+        {"at": at_ms * 1_000_000, "since": day_start_ms * 1_000_000},
+    )
+    state.vehicle_positions = {
+        v: Position(float(r["lat"]), float(r["lon"]), int(r["time"]))  # type: ignore[arg-type]
+        for v, r in positions.items()
+    }
+    log.info(
+        "state at %d: %d bins, %d cleared today, %d pest visits, %d communities with open "
+        "violations, %d truck positions",
+        at_ms,
+        len(state.bins),
+        len(state.cleared),
+        len(state.last_pest_visit),
+        len(state.open_violations),
+        len(state.vehicle_positions),
+    )
+    return state
