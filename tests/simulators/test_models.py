@@ -1,0 +1,133 @@
+"""The field models: bins fill, storms and blockages raise sewers, cameras fail (no broker)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from core.registry import Registry
+from core.schema import ViolationKind
+from core.topics import Topics
+from simulators.day import parse_start
+from simulators.engine import DistrictSim
+from simulators.faults import FaultConfig, FaultKind, Storm
+from simulators.messages import Outbound
+
+HOUR = 3_600_000
+
+
+def _simulate(
+    registry: Registry, faults: FaultConfig, hours: float, clock: str = "2026-07-15T00:00"
+) -> tuple[list[Outbound], DistrictSim]:
+    start = parse_start(clock, registry.district.tz)
+    end = start + int(hours * HOUR)
+    sim = DistrictSim(registry, start_ms=start, end_ms=end, seed=4, faults=faults, topics=Topics())
+    out = sim.opening()
+    sim.delivered(out)
+    t = start
+    while t < end:
+        batch = sim.step(t, min(t + 60_000, end))
+        sim.delivered(batch)
+        out += batch
+        t += 60_000
+    return out, sim
+
+
+def _payloads(out: list[Outbound], family: str) -> list[tuple[str, dict[str, object]]]:
+    return [(m.topic.rsplit("/", 1)[1], json.loads(m.payload)) for m in out if m.family == family]
+
+
+def test_bins_fill_faster_at_meal_times_and_alarm_at_90(small_district: Registry) -> None:
+    """Fill rises through the day, more after dinner than at night; crossing 90 % reports."""
+    out, sim = _simulate(small_district, FaultConfig.none(), 24)
+    readings = _payloads(out, "bin")
+    device = readings[0][0]
+    series = [(p["ts"], p["fill_pct"]) for d, p in readings if d == device]
+    assert series == sorted(series)
+    night = [f for ts, f in series if ts < sim.start_ms + 5 * HOUR]
+    evening = [f for ts, f in series if sim.start_ms + 17 * HOUR <= ts < sim.start_ms + 22 * HOUR]
+    assert (evening[-1] - evening[0]) > (night[-1] - night[0])
+    seq = [p["seq"] for d, p in readings if d == device]
+    assert seq == list(range(1, len(seq) + 1))
+    off_grid = sum(
+        1 for _, p in readings if isinstance(p["fill_pct"], float) and 89 <= p["fill_pct"] < 92
+    )
+    assert off_grid > 0
+
+
+def test_storm_overflows_sewers_with_an_immediate_alarm(small_district: Registry) -> None:
+    """A heavy district-wide storm pushes outlets over their overflow level; the sensors
+    report at once, and the truth log has the overflows and the storm."""
+    start = parse_start("2026-07-15T14:00", small_district.district.tz)
+    faults = replace(FaultConfig.none(), storms=(Storm(start + HOUR, 90, 160.0),))
+    out, sim = _simulate(small_district, faults, 5, "2026-07-15T14:00")
+    overflow = {
+        o.sensor.device_id: o.overflow_level_cm for o in small_district.sewage_outlets if o.sensor
+    }
+    alarms = [
+        (d, p)
+        for d, p in _payloads(out, "sewer")
+        if p["level_cm"] >= overflow[d]  # type: ignore[operator]
+    ]
+    assert alarms
+    violations = sim.finish(sim.end_ms)
+    overflows = {v.subject for v in violations if v.kind is ViolationKind.SEWER_OVERFLOW}
+    assert overflows
+    assert all(v.end_ms is not None for v in violations if v.kind is ViolationKind.SEWER_OVERFLOW)
+    assert [f.fault for f in sim.referee.faults] == [FaultKind.STORM]
+
+
+def test_platform_marks_cameras_offline_after_three_missed_heartbeats(
+    small_district: Registry,
+) -> None:
+    """A gateway camera's offline status comes exactly 3 heartbeats after its last one,
+    and the truth's camera_offline starts there."""
+    faults = replace(FaultConfig.none(), nvr_outages_per_day=3.0)
+    out, sim = _simulate(small_district, faults, 12)
+    last: dict[str, int] = {}
+    offline: set[tuple[str, int]] = set()
+    for m in out:
+        camera = m.topic.rsplit("/", 1)[1]
+        payload = json.loads(m.payload)
+        if m.family == "camera":
+            last[camera] = payload["ts"]
+        elif m.family == "status" and payload["online"] is False:
+            assert payload["ts"] == last[camera] + 900_000
+            offline.add((camera, payload["ts"]))
+    assert offline
+    starts = {
+        (v.subject, v.start_ms)
+        for v in sim.finish(sim.end_ms)
+        if v.kind is ViolationKind.CAMERA_OFFLINE
+    }
+    assert offline <= starts
+
+
+def test_fire_shows_as_a_temperature_spike(small_district: Registry) -> None:
+    """A bin fire raises the reported temperature far above the air's."""
+    faults = replace(FaultConfig.none(), fires_per_day=2.0)
+    out, sim = _simulate(small_district, faults, 6)
+    fires = {f.device_id for f in sim.referee.faults if f.fault is FaultKind.FIRE}
+    hot = {d for d, p in _payloads(out, "bin") if p["temp_c"] > 70}  # type: ignore[operator]
+    assert fires
+    assert hot
+    assert hot <= fires
+
+
+def test_blocked_outlet_rises_until_cleared(small_district: Registry) -> None:
+    """A blocked outlet's level climbs well above its normal level within hours."""
+    faults = replace(FaultConfig.none(), blocked_outlets_per_day=3.0)
+    out, sim = _simulate(small_district, faults, 12)
+    blocked = {
+        f.device_id
+        for f in sim.referee.faults
+        if f.fault is FaultKind.BLOCKED_OUTLET and f.ts_ms < sim.end_ms - 3 * HOUR
+    }
+    normal = {
+        o.sensor.device_id: o.normal_level_cm for o in small_district.sewage_outlets if o.sensor
+    }
+    peaks: dict[str, float] = {}
+    for d, p in _payloads(out, "sewer"):
+        peaks[d] = max(peaks.get(d, 0.0), float(p["level_cm"]))  # type: ignore[arg-type]
+    assert blocked
+    assert all(peaks[d] > normal[d] + 30 for d in blocked)
