@@ -76,6 +76,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         _load(prov / "datasources" / "yiju.yaml"),
         _load(prov / "alerting" / "yiju.yaml"),
     )
+    try:
+        for board in boards.values():
+            errors += validate.sdk_round_trip_errors(board)
+    except ImportError:
+        print("note: grafana-foundation-sdk is not installed (dev extra); typed check skipped")
     errors += [f"stale: {p} (run `yiju dashboards build`)" for p in build.stale()]
     for error in errors:
         print(error, file=sys.stderr)

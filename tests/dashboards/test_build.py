@@ -50,6 +50,28 @@ def test_committed_boards_validate() -> None:
     assert errors == []
 
 
+def test_boards_round_trip_through_grafanas_types() -> None:
+    """Every key of every board is known to Grafana's generated dashboard and panel types
+    (grafana-foundation-sdk, Grafana 11.6 build)."""
+    for board in committed_boards().values():
+        assert validate.sdk_round_trip_errors(board) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [("options", "orientaton"), ("fieldConfig.defaults", "thresold"), ("", "gridpos")],
+)
+def test_typed_check_catches_misspelt_keys(where: str, key: str) -> None:
+    """A misspelt panel option, field default or panel key is reported by the typed check."""
+    board = copy.deepcopy(committed_boards()["district-wall"])
+    node: Any = board["panels"][0]
+    for part in filter(None, where.split(".")):
+        node = node[part]
+    node[key] = 1
+    errors = validate.sdk_round_trip_errors(board)
+    assert any(key in e for e in errors), errors
+
+
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(board: dict[str, Any]) -> None:
         *parents, last = path.split(".")
