@@ -27,15 +27,18 @@ Definitions (documented in docs/api.md):
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 
 from api.config import DEFAULT_COMPLIANCE, ComplianceThresholds
 from api.services import compliance_data as data
 from api.services.scope import Scope
-from api.services.violation_spans import daily_totals
+from api.services.violation_spans import DayKey, daily_totals
 from core.influx import InfluxClient
 from core.localday import day_start_ms, now_ms
 from core.registry import Community, Registry
@@ -97,51 +100,62 @@ def compute_daily(
     at = now_ms() if at_ms is None else at_ms
     communities = scope.communities(registry)
     ids = {c.id for c in communities}
-    rows = pd.DataFrame(
-        [(c.id, c.name, c.town_id, d) for c in communities for d in scope.days],
-        columns=["community", "name", "town", "date"],
-    )
-    rows = rows.set_index(["community", "date"])
-    rows["points"] = _count_by_community([p.community_id for p in registry.collection_points], rows)
     # The four reads are independent; InfluxDB answers them in parallel.
-    cleared = _POOL.submit(_cleared, influx, registry, scope, limits, ids)
-    overflows = _POOL.submit(_overflows, influx, registry, scope, ids, at)
-    cameras = _POOL.submit(_cameras, influx, registry, scope, ids, at)
-    pest = _POOL.submit(_pest, influx, registry, scope, limits, ids)
-    rows["points_cleared"] = cleared.result()
-    by_kind = overflows.result()
-    rows["exposed_minutes"] = by_kind[ViolationKind.BIN_OVERFLOW][1]
-    rows["sewer_overflows"] = by_kind[ViolationKind.SEWER_OVERFLOW][0]
-    rows["sewer_overflow_minutes"] = by_kind[ViolationKind.SEWER_OVERFLOW][1]
-    rows["cameras"] = _count_by_community([c.community_id for c in registry.cameras], rows)
-    rows["camera_availability"] = cameras.result()
-    rows["pest_sites"] = _count_by_community([s.community_id for s in registry.pest_sites], rows)
-    rows["pest_sites_on_schedule"] = pest.result()
-    rows = rows.fillna(
-        {
-            "points_cleared": 0,
-            "exposed_minutes": 0.0,
-            "sewer_overflows": 0,
-            "sewer_overflow_minutes": 0.0,
-            "pest_sites_on_schedule": 0,
-        }
+    cleared_job = _POOL.submit(_cleared, influx, registry, scope, limits, ids)
+    overflows_job = _POOL.submit(_overflows, influx, registry, scope, ids, at)
+    cameras_job = _POOL.submit(_cameras, influx, registry, scope, ids, at)
+    pest_job = _POOL.submit(_pest, influx, registry, scope, limits, ids)
+    cleared = cleared_job.result()
+    (_, exposed), (sewer_events, sewer_minutes) = overflows_job.result()
+    availability = cameras_job.result()
+    on_schedule = pest_job.result()
+    counts = _device_counts(registry)
+    rows = []
+    for community in sorted(communities, key=lambda c: (c.town_id, c.id)):
+        static = static_criteria(community, limits)
+        points = counts["points"].get(community.id, 0)
+        for day in scope.days:
+            key = (community.id, day)
+            row: dict[str, Any] = {
+                "community": community.id,
+                "name": community.name,
+                "town": community.town_id,
+                "date": day,
+                "points": points,
+                "points_cleared": cleared.get(key, 0),
+                "clearance_rate": cleared.get(key, 0) / points if points else None,
+                "exposed_minutes": min(exposed.get(key, 0.0), DAY_MINUTES),
+                "sewer_overflows": sewer_events.get(key, 0),
+                "sewer_overflow_minutes": min(sewer_minutes.get(key, 0.0), DAY_MINUTES),
+                "cameras": counts["cameras"].get(community.id, 0),
+                "camera_availability": availability.get(key),
+                "pest_sites": counts["pest_sites"].get(community.id, 0),
+                "pest_sites_on_schedule": on_schedule.get(key, 0),
+                **static,
+                "static_ok": all(static.values()),
+            }
+            row["failing"] = failing(row, limits)
+            row["meets_standard"] = not row["failing"]
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=COMMUNITY_COLUMNS)
+    return frame.sort_values(["date", "town", "community"], ignore_index=True, kind="stable")
+
+
+def failing(row: Mapping[str, Any], limits: ComplianceThresholds) -> list[str]:
+    """The names of the criteria a community-day fails (empty: it meets the standard)."""
+    eps = 1e-9
+    rate, availability = row["clearance_rate"], row["camera_availability"]
+    checks = (
+        ("clearance", rate is not None and rate < limits.min_clearance_rate - eps),
+        ("exposed_garbage", row["exposed_minutes"] > limits.max_exposed_minutes),
+        ("sewer_overflow", row["sewer_overflows"] > limits.max_sewer_overflows),
+        ("camera", availability is None or availability < limits.min_camera_availability - eps),
+        ("pest_control", row["pest_sites_on_schedule"] < row["pest_sites"]),
+        ("class2_toilet", not row["class2_toilet_ok"]),
+        ("green_space", not row["green_space_ok"]),
+        ("service_centre", not row["service_centre_ok"]),
     )
-    for column in ("points", "points_cleared", "sewer_overflows", "cameras", "pest_sites"):
-        rows[column] = rows[column].astype(int)
-    rows["pest_sites_on_schedule"] = rows["pest_sites_on_schedule"].astype(int)
-    rows["clearance_rate"] = (rows["points_cleared"] / rows["points"]).where(rows["points"] > 0)
-    static = pd.DataFrame(
-        [{"community": c.id, **static_criteria(c, limits)} for c in communities]
-    ).set_index("community")
-    rows = rows.join(static, on="community")
-    rows["static_ok"] = rows[["class2_toilet_ok", "green_space_ok", "service_centre_ok"]].all(
-        axis=1
-    )
-    failing = _failing(rows, limits)
-    rows["failing"] = failing
-    rows["meets_standard"] = failing.map(len) == 0
-    out = rows.reset_index()[COMMUNITY_COLUMNS]
-    return out.sort_values(["date", "town", "community"], ignore_index=True)
+    return [name for name, failed in checks if failed]
 
 
 def compute_compliance(
@@ -165,24 +179,33 @@ def town_summary(
 ) -> pd.DataFrame:
     """Per town and day: communities, how many meet the standard, the share, and one
     `target_<pct>` column per target saying whether the share reaches it."""
-    grouped = communities.groupby(["town", "date"], sort=True)["meets_standard"]
-    towns = grouped.agg(communities="size", meeting="sum").reset_index()
-    towns["meeting"] = towns["meeting"].astype(int)
-    towns["share"] = towns["meeting"] / towns["communities"]
-    towns.insert(1, "name", towns["town"].map(lambda t: registry.town_by_id[t].name))
-    for target in limits.town_targets:
-        towns[target_column(target)] = towns["share"] >= target - 1e-9
-    return towns
+    tally: dict[tuple[str, date], list[int]] = {}
+    for town, day, meets in zip(
+        communities["town"], communities["date"], communities["meets_standard"], strict=True
+    ):
+        counts = tally.setdefault((town, day), [0, 0])
+        counts[0] += 1
+        counts[1] += int(meets)
+    rows = []
+    for (town, day), (total, meeting) in sorted(tally.items()):
+        share = meeting / total
+        row: dict[str, Any] = {
+            "town": town,
+            "name": registry.town_by_id[town].name,
+            "date": day,
+            "communities": total,
+            "meeting": meeting,
+            "share": share,
+        }
+        for target in limits.town_targets:
+            row[target_column(target)] = share >= target - 1e-9
+        rows.append(row)
+    columns = ["town", "name", "date", "communities", "meeting", "share"]
+    return pd.DataFrame(rows, columns=columns + [target_column(t) for t in limits.town_targets])
 
 
 def target_column(target: float) -> str:
     return f"target_{round(target * 100):d}"
-
-
-def _count_by_community(community_ids: list[str], rows: pd.DataFrame) -> pd.Series:
-    counts = pd.Series(community_ids, dtype=object).value_counts()
-    index = rows.index.get_level_values("community")
-    return pd.Series(index.map(counts).fillna(0).astype(int), index=rows.index)
 
 
 def _cleared(
@@ -191,19 +214,27 @@ def _cleared(
     scope: Scope,
     limits: ComplianceThresholds,
     ids: set[str],
-) -> pd.Series:
+) -> dict[DayKey, int]:
+    """Points cleared by the cut-off, per community and day."""
     frame = data.clearances(influx, scope)
     cutoff = limits.rules.cutoff_time
-    frame = frame[frame["clock"] <= cutoff]
-    frame = frame.assign(community=frame["point_id"].map(_point_community(registry)))
-    frame = frame[frame["community"].isin(ids)].drop_duplicates(["point_id", "date"])
-    return frame.groupby(["community", "date"]).size()
+    point_community = _point_community(registry)
+    seen: set[tuple[str, date]] = set()
+    out: dict[DayKey, int] = {}
+    for point_id, day, clock in zip(frame["point_id"], frame["date"], frame["clock"], strict=True):
+        community = point_community.get(point_id)
+        if community not in ids or clock > cutoff or (point_id, day) in seen:
+            continue
+        seen.add((point_id, day))
+        key = (community, day)
+        out[key] = out.get(key, 0) + 1
+    return out
 
 
 def _overflows(
     influx: InfluxClient, registry: Registry, scope: Scope, ids: set[str], at_ms: int
-) -> dict[ViolationKind, tuple[pd.Series, pd.Series]]:
-    """Per kind (bin and sewer overflow): violations per community-day and their minutes."""
+) -> tuple[tuple[dict[DayKey, int], dict[DayKey, float]], ...]:
+    """(violations, minutes) per community-day for bin overflows, then sewer overflows."""
     kinds = (ViolationKind.BIN_OVERFLOW, ViolationKind.SEWER_OVERFLOW)
     events = data.violation_events(influx, scope, [k.value for k in kinds], OVERFLOW_LOOKBACK_DAYS)
     window_start = day_start_ms(scope.first - timedelta(days=OVERFLOW_LOOKBACK_DAYS), scope.tz)
@@ -211,26 +242,28 @@ def _overflows(
         ViolationKind.BIN_OVERFLOW: _point_community(registry),
         ViolationKind.SEWER_OVERFLOW: {o.id: o.community_id for o in registry.sewage_outlets},
     }
-    out: dict[ViolationKind, tuple[pd.Series, pd.Series]] = {}
-    for kind in kinds:
-        counts, minutes = daily_totals(
+    return tuple(
+        daily_totals(
             events[events["kind"] == kind.value], subjects[kind], scope, ids, at_ms, window_start
         )
-        out[kind] = (_keyed(counts), _keyed(minutes).clip(upper=DAY_MINUTES))
-    return out
+        for kind in kinds
+    )
 
 
 def _cameras(
     influx: InfluxClient, registry: Registry, scope: Scope, ids: set[str], at_ms: int
-) -> pd.Series:
+) -> dict[DayKey, float]:
     """Online heartbeats × heartbeat interval / (cameras × time passed), at most 1."""
     heartbeats: dict[str, list[int]] = {}
     for camera in registry.cameras:
         if camera.community_id in ids:
             heartbeats.setdefault(camera.community_id, []).append(camera.heartbeat_s)
     frame = data.camera_online(influx, scope)
-    online = {(str(r.community), r.date): float(r.online) for r in frame.itertuples(index=False)}
-    shares: dict[tuple[str, date], float] = {}
+    online = {
+        (str(c), d): float(v)
+        for c, d, v in zip(frame["community"], frame["date"], frame["online"], strict=True)
+    }
+    shares: dict[DayKey, float] = {}
     for day in scope.days:
         observed = scope.observed_s(day, at_ms)
         if observed <= 0:
@@ -240,7 +273,7 @@ def _cameras(
             interval = sum(intervals) / len(intervals)
             expected = len(intervals) * observed / interval
             shares[(community, day)] = min(1.0, online.get((community, day), 0.0) / expected)
-    return _keyed(shares)
+    return shares
 
 
 def _pest(
@@ -249,54 +282,43 @@ def _pest(
     scope: Scope,
     limits: ComplianceThresholds,
     ids: set[str],
-) -> pd.Series:
+) -> dict[DayKey, int]:
+    """Sites visited within their cycle (counting the day itself), per community and day."""
     sites = [s for s in registry.pest_sites if s.community_id in ids]
     longest = max((max(s.cycle_days_peak, s.cycle_days_normal) for s in sites), default=1)
     frame = data.pest_visits(influx, scope, longest)
     visited: dict[str, set[date]] = {}
-    for site_id, day in frame.itertuples(index=False):
+    for site_id, day in zip(frame["site_id"], frame["date"], strict=True):
         visited.setdefault(str(site_id), set()).add(day)
-    on_schedule: dict[tuple[str, date], int] = {}
+    on_schedule: dict[DayKey, int] = {}
     for day in scope.days:
         for site in sites:
             cycle = limits.rules.pest_cycle_days(
                 day.month, site.cycle_days_peak, site.cycle_days_normal
             )
-            window = {day - timedelta(days=i) for i in range(cycle)}
+            days = visited.get(site.id, set())
+            hit = any(day - timedelta(days=i) in days for i in range(cycle))
             key = (site.community_id, day)
-            hit = int(bool(window & visited.get(site.id, set())))
-            on_schedule[key] = on_schedule.get(key, 0) + hit
-    return _keyed(on_schedule)
+            on_schedule[key] = on_schedule.get(key, 0) + int(hit)
+    return on_schedule
 
 
-def _failing(rows: pd.DataFrame, limits: ComplianceThresholds) -> pd.Series:
-    """The names of the criteria a community-day fails (empty: it meets the standard)."""
-    checks: list[tuple[str, pd.Series]] = [
-        ("clearance", rows["clearance_rate"].fillna(1.0) < limits.min_clearance_rate - 1e-9),
-        ("exposed_garbage", rows["exposed_minutes"] > limits.max_exposed_minutes),
-        ("sewer_overflow", rows["sewer_overflows"] > limits.max_sewer_overflows),
-        (
-            "camera",
-            rows["camera_availability"].isna()
-            | (rows["camera_availability"] < limits.min_camera_availability - 1e-9),
-        ),
-        ("pest_control", rows["pest_sites_on_schedule"] < rows["pest_sites"]),
-        ("class2_toilet", ~rows["class2_toilet_ok"]),
-        ("green_space", ~rows["green_space_ok"]),
-        ("service_centre", ~rows["service_centre_ok"]),
-    ]
-    names = [name for name, _ in checks]
-    matrix = pd.concat([mask.astype(bool) for _, mask in checks], axis=1, keys=names)
-    return matrix.apply(lambda row: [n for n in names if row[n]], axis=1)
+_COUNTS: dict[int, tuple[Registry, dict[str, Counter[str]]]] = {}
 
 
-def _keyed(values: dict[tuple[str, date], float] | dict[tuple[str, date], int]) -> pd.Series:
-    if not values:
-        return pd.Series(
-            dtype=float, index=pd.MultiIndex.from_tuples([], names=["community", "date"])
-        )
-    index = pd.MultiIndex.from_tuples(list(values.keys()), names=["community", "date"])
-    return pd.Series(list(values.values()), index=index, dtype=float)
+def _device_counts(registry: Registry) -> dict[str, Counter[str]]:
+    """Points, cameras and pest sites per community, counted once per registry object."""
+    cached = _COUNTS.get(id(registry))
+    if cached is None or cached[0] is not registry:
+        counts = {
+            "points": Counter(p.community_id for p in registry.collection_points),
+            "cameras": Counter(c.community_id for c in registry.cameras),
+            "pest_sites": Counter(s.community_id for s in registry.pest_sites),
+        }
+        cached = (registry, counts)
+        _COUNTS.clear()
+        _COUNTS[id(registry)] = cached
+    return cached[1]
 
 
 _POINT_COMMUNITY: dict[int, tuple[Registry, dict[str, str]]] = {}
