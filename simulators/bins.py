@@ -33,9 +33,10 @@ from simulators.sensors import FaultReporter, SensorField, nudge
 
 ALARM_PCT = 90.0  # sensors report at once when fill crosses this
 MAX_FILL_PCT = 200.0
-# Out-of-order faults only on readings this far below overflow, where they cannot
-# open or close anything whichever order ingest applies them in.
-CALM_FILL_PCT = 60.0
+# Out-of-order faults only on readings this low: whichever order ingest applies them
+# in, they can neither open nor close an overflow, and a late reading followed by an
+# emptied bin's reading never drops by the manual-clearance 40 points.
+CALM_FILL_PCT = 35.0
 
 
 class BinField(SensorField):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 from dataclasses import replace
 from datetime import datetime
@@ -132,6 +133,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         settings.data_dir / "truth" / f"{from_ms(start_ms, tz):%Y%m%dT%H%M}-seed{args.seed}.jsonl"
     )
     stop = threading.Event()
+    # Ctrl-C ends the run at the next step: what was sent is acknowledged and the
+    # truth log is written for the part that ran.
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         summary = run_day(
             settings,
@@ -148,8 +152,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             max_device_links=args.max_device_links,
             follow_dispatch=not args.no_dispatch,
         )
-    except KeyboardInterrupt:
-        stop.set()
-        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
     _report(summary)
     return 0 if summary.rejected == 0 else 1
