@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from core import credentials
 from core.settings import Settings
@@ -36,7 +37,7 @@ class DispatchListener:
         self._subscribed = threading.Event()
         self._last_message = 0.0
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+            CallbackAPIVersion.VERSION2,
             client_id=f"yiju-sim-dispatch-{uuid.uuid4().hex[:6]}",
             protocol=mqtt.MQTTv5,
         )

@@ -66,7 +66,6 @@ class DistrictSim:
             return gateway_link(devices[device_id].town_id)
 
         clock = LocalTime(registry.district.tz, start_ms)
-        common = {"start_ms": start_ms, "end_ms": end_ms, "seed": seed, "faults": faults}
         points = [p for p in registry.collection_points if p.sensor is not None]
         bin_ids = [p.sensor.device_id for p in points if p.sensor is not None]
         self.bins = BinField(
@@ -78,7 +77,10 @@ class DistrictSim:
             clock,
             thresholds=thresholds,
             report=report,
-            **common,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            seed=seed,
+            faults=faults,
         )
         outlets = [o for o in registry.sewage_outlets if o.sensor is not None]
         sewer_ids = [o.sensor.device_id for o in outlets if o.sensor is not None]
@@ -91,7 +93,10 @@ class DistrictSim:
             clock,
             thresholds=thresholds,
             report=report,
-            **common,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            seed=seed,
+            faults=faults,
         )
         camera_ids = [c.id for c in registry.cameras]
         self.cameras = CameraField(
@@ -101,7 +106,10 @@ class DistrictSim:
             topics,
             thresholds=thresholds,
             report=report,
-            **common,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            seed=seed,
+            faults=faults,
         )
         self.fleet = Fleet(registry, self.links, topics, seed, faults, position_interval_s, report)
         self.published: Counter[str] = Counter()

@@ -184,34 +184,31 @@ class Fleet:
         ts, kind, a, b, value = entry
         if kind == "position":
             agent.lat, agent.lon = float(a), float(b)  # type: ignore[arg-type]
-            payload = f'{{"ts":{ts},"type":"position","lat":{a:.6f},"lon":{b:.6f}}}'
-            out.append(
-                Outbound(ts, agent.link, agent.topic, payload.encode(), False, "vehicle", None)
-            )
+            out.append(self._position(agent, ts))
         elif kind == "cleared":
             if not clear(str(a), ts):
                 log.warning("%s: route %s names unknown point %s; not cleared", agent.id, b, a)
                 return
-            payload = _event_json(ts, "cleared", point_id=a, route_id=b)
+            cleared = _event_json(ts, "cleared", point_id=a, route_id=b)
             out.append(
                 Outbound(
                     ts,
                     agent.link,
                     agent.topic,
-                    payload,
+                    cleared,
                     False,
                     "vehicle",
                     Fact("cleared", str(a), ts, 0.0),
                 )
             )
         elif kind == "visited":
-            payload = _event_json(ts, "visited", site_id=a, route_id=b, duration_min=value)
+            visited = _event_json(ts, "visited", site_id=a, route_id=b, duration_min=value)
             out.append(
                 Outbound(
                     ts,
                     agent.link,
                     agent.topic,
-                    payload,
+                    visited,
                     False,
                     "crew",
                     Fact("visited", str(a), ts, value),
@@ -226,10 +223,12 @@ class Fleet:
                 ts,
                 f"broke down on route {a}; {b} stops undone",
             )
-            payload = f'{{"ts":{ts},"type":"position","lat":{agent.lat:.6f},"lon":{agent.lon:.6f}}}'
-            out.append(
-                Outbound(ts, agent.link, agent.topic, payload.encode(), False, "vehicle", None)
-            )
+            out.append(self._position(agent, ts))  # where it stands
+
+    @staticmethod
+    def _position(agent: Agent, ts: int) -> Outbound:
+        payload = f'{{"ts":{ts},"type":"position","lat":{agent.lat:.6f},"lon":{agent.lon:.6f}}}'
+        return Outbound(ts, agent.link, agent.topic, payload.encode(), False, "vehicle", None)
 
 
 def _event_json(ts: int, kind: str, **fields: object) -> bytes:
