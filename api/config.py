@@ -68,6 +68,8 @@ class ApiConfig(BaseSettings):
     compliance_min_service_centre_m2: float = Field(80.0, ge=0)
     compliance_min_class2_toilets: int = Field(1, ge=0)
     town_targets: str = "0.2,0.5,1.0"
+    # Seconds to keep compliance answers of days that have ended (0: no cache).
+    compliance_cache_s: float = Field(300.0, ge=0)
 
     @field_validator("town_targets")
     @classmethod

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import ApiKey, KeyRing, Scope
 from api.config import ComplianceThresholds
+from api.services.compliance_cache import ComplianceCache
 from core.influx import InfluxClient
 from core.plans import PlanStore
 from core.registry import Registry
@@ -41,11 +42,17 @@ def get_plan_store(request: Request) -> PlanStore:
     return store
 
 
+def get_compliance_cache(request: Request) -> ComplianceCache:
+    cache: ComplianceCache = request.app.state.compliance_cache
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 InfluxDep = Annotated[InfluxClient, Depends(get_influx)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 ThresholdsDep = Annotated[ComplianceThresholds, Depends(get_thresholds)]
 PlanStoreDep = Annotated[PlanStore, Depends(get_plan_store)]
+CacheDep = Annotated[ComplianceCache, Depends(get_compliance_cache)]
 
 _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer <key>`")
 

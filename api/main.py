@@ -16,6 +16,7 @@ from api.auth import KeyRing
 from api.config import ApiConfig, ComplianceThresholds
 from api.errors import install_error_handlers
 from api.routes import communities, compliance, devices, dispatch, health, plans, towns, violations
+from api.services.compliance_cache import ComplianceCache
 from api.services.plan_jobs import PlanJobs
 from core.influx import InfluxClient
 from core.plans import PlanStore
@@ -46,9 +47,11 @@ def create_app(
     influx: InfluxClient | None = None,
     keys: KeyRing | None = None,
     thresholds: ComplianceThresholds | None = None,
+    cache_s: float | None = None,
 ) -> FastAPI:
     """The app; `influx` defaults to the read-only account, `keys` and `thresholds` to the
-    environment (`YIJU_API_KEYS`, the keys file, `YIJU_COMPLIANCE_*`)."""
+    environment (`YIJU_API_KEYS`, the keys file, `YIJU_COMPLIANCE_*`); `cache_s` how long
+    answers for complete days are kept (default `YIJU_COMPLIANCE_CACHE_S`)."""
     config = ApiConfig()
     if keys is None:
         env_keys = config.api_keys.get_secret_value() if config.api_keys else None
@@ -81,6 +84,9 @@ def create_app(
     app.state.influx = client
     app.state.keys = keys
     app.state.thresholds = thresholds or config.thresholds()
+    app.state.compliance_cache = ComplianceCache(
+        config.compliance_cache_s if cache_s is None else cache_s
+    )
     app.state.plan_store = store
     app.state.plan_jobs = jobs
     install_error_handlers(app)

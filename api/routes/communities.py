@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import InfluxDep, ReadKey, RegistryDep, ThresholdsDep
+from api.deps import CacheDep, InfluxDep, ReadKey, RegistryDep, ThresholdsDep
 from api.errors import bad_parameter, not_found
 from api.models.common import ERROR_RESPONSES, NOT_FOUND
 from api.models.compliance import CommunityCompliance, ScorecardPublic
@@ -53,6 +53,7 @@ def scorecard(
     registry: RegistryDep,
     influx: InfluxDep,
     limits: ThresholdsDep,
+    cache: CacheDep,
     key: ReadKey,
     date_from: Annotated[
         dt.date | None, Query(alias="from", description="first local day (default: 29 days ago)")
@@ -72,7 +73,11 @@ def scorecard(
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise bad_parameter(f"a scorecard covers at most {MAX_RANGE_DAYS} days")
     scope = Scope(first, last, tz, community_id=community.id)
-    frame = compute_daily(influx, registry, scope, limits)
+    frame = cache.get_or_compute(
+        ("daily", scope, limits),
+        last < today(tz),
+        lambda: compute_daily(influx, registry, scope, limits),
+    )
     days = [CommunityCompliance.model_validate(r) for r in frame.to_dict(orient="records")]
     return ScorecardPublic(
         community=community.id,

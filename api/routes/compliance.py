@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import InfluxDep, ReadKey, RegistryDep, ThresholdsDep
+from api.deps import CacheDep, InfluxDep, ReadKey, RegistryDep, ThresholdsDep
 from api.errors import bad_parameter
 from api.models.common import ERROR_RESPONSES
 from api.models.compliance import (
@@ -43,6 +43,7 @@ def get_compliance(
     registry: RegistryDep,
     influx: InfluxDep,
     limits: ThresholdsDep,
+    cache: CacheDep,
     key: ReadKey,
     date: Annotated[dt.date | None, Query(description="local day (default: today)")] = None,
     town: Annotated[str | None, Query(max_length=64, description="only this town")] = None,
@@ -57,7 +58,11 @@ def get_compliance(
         raise bad_parameter(f"date {day} is in the future")
     if town is not None:
         check_town(registry, town)
-    communities, towns = compute_compliance(influx, registry, day, limits, town_id=town)
+    communities, towns = cache.get_or_compute(
+        ("compliance", day, town, limits),
+        day < today(tz),
+        lambda: compute_compliance(influx, registry, day, limits, town_id=town),
+    )
     if format == "csv":
         frame = communities if table == "communities" else towns
         filename = f"compliance-{table}-{day.isoformat()}.csv"
