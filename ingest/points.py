@@ -31,6 +31,17 @@ from core.schema import DeadLetterReason
 MANUAL_VEHICLE = "manual"
 
 
+def series_key(measurement: str, tags: Mapping[str, str | None]) -> str:
+    """Measurement and sorted, escaped tags: the head of a line, as `line()` writes it."""
+    head = line(measurement, tags, {"x": 0})
+    return head[: head.rindex(" x=0i")]
+
+
+def _num(value: float) -> str:
+    """A float field as `line()` writes it (NaN and infinity are refused upstream)."""
+    return repr(float(value))
+
+
 @dataclass(frozen=True, slots=True)
 class Enricher:
     """Registry look-ups needed to turn messages into points, resolved once."""
@@ -40,10 +51,36 @@ class Enricher:
     point_community: Mapping[str, str]
     site_community: Mapping[str, tuple[str, float]]
     town_of: Mapping[str, str]
+    # device id → the line head of its bin/sewer/camera series, built once: the hot
+    # path then only formats fields (several times faster than `line()` per message).
+    heads: Mapping[str, str]
 
     @classmethod
     def from_registry(cls, registry: Registry) -> Enricher:
+        heads: dict[str, str] = {}
+        for d in registry.devices.values():
+            if d.kind is DeviceKind.BIN:
+                heads[d.device_id] = series_key(
+                    schema.BIN.name,
+                    {
+                        "device_id": d.device_id,
+                        "point_id": d.subject_id,
+                        "community": d.community_id,
+                        "town": d.town_id,
+                    },
+                )
+            elif d.kind is DeviceKind.SEWER:
+                heads[d.device_id] = series_key(
+                    schema.SEWER.name,
+                    {
+                        "device_id": d.device_id,
+                        "outlet_id": d.subject_id,
+                        "community": d.community_id,
+                        "town": d.town_id,
+                    },
+                )
         return cls(
+            heads=heads,
             devices=registry.devices,
             overflow_level_cm={o.id: o.overflow_level_cm for o in registry.sewage_outlets},
             point_community={p.id: p.community_id for p in registry.collection_points},
@@ -59,43 +96,21 @@ class Enricher:
 
         `last_fill` (point id → last fill seen) supplies a clearance's fill before."""
         if isinstance(message, BinReading):
-            ref = self.devices[message.device_id]
-            return [
-                line(
-                    schema.BIN.name,
-                    {
-                        "device_id": message.device_id,
-                        "point_id": ref.subject_id,
-                        "community": ref.community_id,
-                        "town": ref.town_id,
-                    },
-                    {
-                        "fill_pct": float(message.fill_pct),
-                        "temp_c": _float(message.temp_c),
-                        "battery_pct": _float(message.battery_pct),
-                    },
-                    message.ts_ms,
-                )
-            ]
+            fields = "fill_pct=" + _num(message.fill_pct)
+            if message.temp_c is not None:
+                fields += ",temp_c=" + _num(message.temp_c)
+            if message.battery_pct is not None:
+                fields += ",battery_pct=" + _num(message.battery_pct)
+            return [f"{self.heads[message.device_id]} {fields} {message.ts_ms}"]
         if isinstance(message, SewerReading):
             ref = self.devices[message.device_id]
-            return [
-                line(
-                    schema.SEWER.name,
-                    {
-                        "device_id": message.device_id,
-                        "outlet_id": ref.subject_id,
-                        "community": ref.community_id,
-                        "town": ref.town_id,
-                    },
-                    {
-                        "level_cm": float(message.level_cm),
-                        "overflow_level_cm": self.overflow_level_cm.get(ref.subject_id),
-                        "battery_pct": _float(message.battery_pct),
-                    },
-                    message.ts_ms,
-                )
-            ]
+            fields = "level_cm=" + _num(message.level_cm)
+            overflow = self.overflow_level_cm.get(ref.subject_id)
+            if overflow is not None:
+                fields += ",overflow_level_cm=" + _num(overflow)
+            if message.battery_pct is not None:
+                fields += ",battery_pct=" + _num(message.battery_pct)
+            return [f"{self.heads[message.device_id]} {fields} {message.ts_ms}"]
         if isinstance(message, CameraHeartbeat):
             m = message
             return [self._camera(m.device_id, m.ts_ms, m.online, m.recording)]

@@ -91,6 +91,7 @@ class IngestService:
         self._draining = threading.Event()
         self._stats = StatsLogger(self.counters, base.stats_interval_s)
         self._started = False
+        self._stopped = False
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -125,6 +126,9 @@ class IngestService:
         """Write and acknowledge everything received, then disconnect; False when
         something could not be written within `timeout` (it stays unacknowledged
         and comes again on the next start)."""
+        if not self._started or self._stopped:
+            return True
+        self._stopped = True
         flushed = True
         if self._consumer is not None:
             flushed = self._consumer.stop(timeout, forget_session=forget_session)

@@ -1,0 +1,204 @@
+"""Ingest throughput: a bare `mosquitto_sub` against ingest, on the same stream.
+
+Starts its own Mosquitto and InfluxDB on free ports (a scale-0.1 district),
+then, for the same number of QoS 1 messages from fast publishers (several
+processes, each with a window of unacknowledged publishes):
+
+1. reference: the rate at which `mosquitto_sub -q 1` receives the stream;
+2. ingest: the rate at which the stream is in InfluxDB (publish start → last
+   point stored), and how many messages are missing (`lost`).
+
+    .venv/bin/python bench/ingest.py [--messages 100000] [--workers 2] [--publishers 2]
+"""
+
+# ruff: noqa: E402  (sys.path is fixed before the imports, see below)
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and its name would
+# hide the `ingest` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+import argparse
+import json
+import logging
+import multiprocessing
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from core import credentials
+from core.influx import InfluxClient
+from core.settings import Settings
+from ingest.service import IngestService
+from simulators.district import generate_district
+from yiju.localservices import LocalStack, free_port
+
+T0 = 1_767_225_600_000
+
+
+def _publisher(settings: Settings, devices: list[str], start: int, n: int, base_ts: int) -> None:
+    """Publish readings start..start+n-1 at QoS 1 with a window of 500 in flight."""
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=f"bench-{uuid.uuid4().hex[:8]}",
+        protocol=mqtt.MQTTv5,
+    )
+    client.username_pw_set(
+        credentials.SIMULATOR, credentials.service_password(settings, credentials.SIMULATOR)
+    )
+    window = threading.Semaphore(500)
+    client.on_publish = lambda *_a: window.release()
+    client.max_inflight_messages_set(500)
+    client.connect(settings.mqtt_host, settings.mqtt_port)
+    client.loop_start()
+    prefix = settings.topic_prefix
+    nd = len(devices)
+    for i in range(start, start + n):
+        window.acquire()
+        body = {"ts": base_ts + (i // nd) * 1000, "fill_pct": float(i % 90), "seq": i}
+        client.publish(f"{prefix}/telemetry/bin/{devices[i % nd]}", json.dumps(body), qos=1)
+    for _ in range(500):
+        window.acquire()
+    client.disconnect()
+    client.loop_stop()
+
+
+def publish(settings: Settings, devices: list[str], n: int, publishers: int, base_ts: int) -> float:
+    """Publish `n` readings from several processes; returns the start time."""
+    ctx = multiprocessing.get_context("fork")
+    share = n // publishers
+    procs = []
+    started = time.perf_counter()
+    for k in range(publishers):
+        count = share if k < publishers - 1 else n - share * (publishers - 1)
+        p = ctx.Process(target=_publisher, args=(settings, devices, k * share, count, base_ts))
+        p.start()
+        procs.append(p)
+    for p in procs:
+        p.join()
+    return started
+
+
+def reference_rate(settings: Settings, devices: list[str], n: int, publishers: int) -> float:
+    sub = subprocess.Popen(
+        [
+            "mosquitto_sub",
+            "-h",
+            settings.mqtt_host,
+            "-p",
+            str(settings.mqtt_port),
+            "-u",
+            credentials.INGEST,
+            "-P",
+            credentials.service_password(settings, credentials.INGEST),
+            "-q",
+            "1",
+            "-C",
+            str(n),
+            "-t",
+            f"{settings.topic_prefix}/telemetry/#",
+            "-i",
+            f"bench-ref-{uuid.uuid4().hex[:6]}",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)  # subscribed before the first publish
+    started = publish(settings, devices, n, publishers, T0)
+    sub.wait(timeout=600)
+    return n / (time.perf_counter() - started)
+
+
+def count(client: InfluxClient) -> int:
+    series = client.query('SELECT count("fill_pct") FROM "bin"')
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+def ingest_rate(
+    settings: Settings, registry: object, devices: list[str], n: int, publishers: int, workers: int
+) -> tuple[float, int]:
+    service = IngestService(
+        settings,
+        registry,
+        workers,
+        group="bench",
+        stats_interval_s=5,  # type: ignore[arg-type]
+    )
+    service.start()
+    time.sleep(1.0 if workers > 1 else 0.2)
+    admin = InfluxClient(
+        settings.influx_url,
+        settings.influx_db,
+        user=settings.influx_admin_user,
+        password=settings.secret("influx_admin_password"),
+    )
+    result: dict[str, float] = {}
+
+    def run_publishers() -> None:
+        result["started"] = publish(settings, devices, n, publishers, T0 + 10**9)
+
+    pub = threading.Thread(target=run_publishers)
+    t_start = time.perf_counter()
+    pub.start()
+    got, last_change, done_at = 0, time.perf_counter(), time.perf_counter()
+    while True:
+        time.sleep(0.2)
+        now = count(admin)
+        if now != got:
+            got, last_change, done_at = now, time.perf_counter(), time.perf_counter()
+        if got >= n or (not pub.is_alive() and time.perf_counter() - last_change > 15):
+            break
+    pub.join()
+    service.stop(forget_session=True)
+    admin.close()
+    return n / (done_at - result.get("started", t_start)), n - got
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument("--scale", type=float, default=0.1)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    folder = Path(tempfile.mkdtemp(prefix="yiju-bench-ingest-"))
+    settings = Settings(
+        env="test",
+        data_dir=folder / "var",
+        mqtt_port=free_port(),
+        influx_url=f"http://127.0.0.1:{free_port()}",
+    ).with_dev_secrets()
+    registry = generate_district(scale=args.scale, seed=1)
+    stack = LocalStack(settings, registry, influx_rpc_port=free_port())
+    stack.up()
+    try:
+        devices = [p.sensor.device_id for p in registry.collection_points if p.sensor]
+        n = args.messages
+        print(
+            f"{n} QoS 1 messages, {args.publishers} publishers, {len(devices)} devices, "
+            f"{args.workers} ingest worker(s); shared machine, figures vary"
+        )
+        ref = reference_rate(settings, devices, n, args.publishers)
+        print(f"mosquitto_sub: {ref:,.0f} msg/s")
+        rate, lost = ingest_rate(settings, registry, devices, n, args.publishers, args.workers)
+        print(f"ingest end-to-end: {rate:,.0f} msg/s")
+        print(f"lost: {lost}")
+        print(f"ratio ingest/mosquitto_sub: {rate / ref:.2f}")
+    finally:
+        stack.down()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
