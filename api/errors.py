@@ -41,17 +41,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors: list[dict[str, object]] = [
-        {
-            "loc": [str(p) for p in e.get("loc", ())],
-            "msg": str(e.get("msg", "")),
-            "type": str(e.get("type", "")),
-        }
-        for e in exc.errors()
-    ]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid"}
-    loc = ".".join(str(p) for p in first["loc"])  # type: ignore[union-attr]
-    message = f"bad parameter {loc}: {first['msg']}" if loc else str(first["msg"])
+    errors: list[dict[str, object]] = []
+    messages: list[str] = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ())]
+        msg = str(e.get("msg", ""))
+        errors.append({"loc": loc, "msg": msg, "type": str(e.get("type", ""))})
+        messages.append(f"bad parameter {'.'.join(loc)}: {msg}" if loc else msg)
+    message = messages[0] if messages else "invalid request"
     return JSONResponse(_body(message, errors), status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 

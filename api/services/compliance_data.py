@@ -43,7 +43,8 @@ def _query(influx: InfluxClient, query: str, params: dict[str, Any]) -> pd.DataF
 
 
 def _local_dates(times: pd.Series, tz: str) -> pd.Series:
-    return times.dt.tz_convert(tz).dt.date
+    dates: pd.Series = times.dt.tz_convert(tz).dt.date
+    return dates
 
 
 def _daily(scope: Scope) -> str:

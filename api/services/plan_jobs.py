@@ -65,7 +65,7 @@ class PlanJobs:
         record = PlanRecord(
             plan_id=new_plan_id(day.isoformat(), kind),
             date=day.isoformat(),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             town_id=town_id,
             created_ms=now_ms(),
         )

@@ -23,15 +23,25 @@ DayKey = tuple[str, date]
 def spans(events: pd.DataFrame) -> dict[str, tuple[int | None, int | None, str, str]]:
     """violation id → (opened ms, closed ms, subject, community tag)."""
     out: dict[str, tuple[int | None, int | None, str, str]] = {}
-    for row in events.sort_values("time").itertuples(index=False):
-        violation_id = str(row.violation_id)
-        ms = int(row.time.value // 1_000_000)
+    if events.empty:
+        return out
+    events = events.sort_values("time")
+    epoch = pd.Timestamp(0, tz="UTC")
+    times = (events["time"] - epoch) // pd.Timedelta(milliseconds=1)
+    for violation_id, ms, state, subject, community in zip(
+        events["violation_id"].astype(str),
+        times.astype(int),
+        events["state"],
+        events["subject"].astype(str),
+        events["community"].astype(str),
+        strict=True,
+    ):
         opened, closed, _, _ = out.get(violation_id, (None, None, "", ""))
-        if row.state == ViolationState.OPEN and opened is None:
-            opened = ms
-        elif row.state == ViolationState.CLOSED and closed is None:
-            closed = ms
-        out[violation_id] = (opened, closed, str(row.subject), str(row.community))
+        if state == ViolationState.OPEN and opened is None:
+            opened = int(ms)
+        elif state == ViolationState.CLOSED and closed is None:
+            closed = int(ms)
+        out[violation_id] = (opened, closed, subject, community)
     return out
 
 

@@ -147,3 +147,22 @@ def test_town_filter(client: TestClient, case: Case) -> None:
     )
     assert resp.status_code == 200
     assert [r["town"] for r in resp.json()["communities"]] == [town]
+
+
+@pytest.mark.parametrize("day", ["2026-01-05", "today"])
+def test_day_without_data(client: TestClient, case: Case, day: str) -> None:
+    """A day with no data at all: 200, nothing cleared, cameras at 0, no overflows."""
+    params = {} if day == "today" else {"date": day}
+    resp = client.get("/api/v1/compliance", params=params, headers=OFFICE)
+    assert resp.status_code == 200, resp.text
+    for row in resp.json()["communities"]:
+        assert row["points_cleared"] == 0
+        assert row["exposed_minutes"] == 0
+        assert "clearance" in row["failing"]
+    card = client.get(
+        f"/api/v1/communities/{case.spec['good']}/scorecard",
+        params={"from": "2026-01-01", "to": "2026-01-03"},
+        headers=OFFICE,
+    )
+    assert card.status_code == 200, card.text
+    assert card.json()["days_meeting"] == 0
