@@ -26,6 +26,14 @@ def auth(role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {KEYS[role]}"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def short_plan_jobs() -> Iterator[None]:
+    """Planning jobs started by these tests search for 3 s, not the production default."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("YIJU_PLAN_TIME_LIMIT_S", "3")
+        yield
+
+
 @pytest.fixture(scope="session")
 def case(small_district: Registry) -> Case:
     """The known day: each community of the test district with one known problem."""
