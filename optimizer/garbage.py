@@ -134,19 +134,18 @@ def _sectors(
     k = max(1, min(len(trucks), round(len(trucks) / per_sector)))
     if k == 1:
         return [(stops, trucks)]
-    by_community: dict[str, list[_PointStop]] = defaultdict(list)
-    for s in stops:
-        by_community[s.point.community_id].append(s)
-
-    def angle(group: list[_PointStop]) -> float:
-        lat = sum(s.point.lat for s in group) / len(group)
-        lon = sum(s.point.lon for s in group) / len(group)
-        return math.atan2(lat - centre[0], lon - centre[1])
+    def angle(s: _PointStop) -> float:
+        return math.atan2(s.point.lat - centre[0], s.point.lon - centre[1])
 
     def work(s: _PointStop) -> float:
         return s.service_s + 60 + s.demand_kg / 6000 * 1800
 
-    groups = sorted(by_community.values(), key=angle)
+    # Sweep points by angle, a community's points kept together (they sit close).
+    community_angle: dict[str, list[float]] = defaultdict(list)
+    for s in stops:
+        community_angle[s.point.community_id].append(angle(s))
+    mean = {c: sum(a) / len(a) for c, a in community_angle.items()}
+    groups = [[s] for s in sorted(stops, key=lambda s: (mean[s.point.community_id], angle(s)))]
     total = sum(work(s) for s in stops)
     fleet = sorted(trucks, key=lambda t: (clock_s(t.shift.start), -t.capacity_kg, t.id))
     dealt: list[list[Truck]] = [[] for _ in range(k)]

@@ -11,6 +11,8 @@ from core.localday import parse_clock
 # insertion was measured to make every Solomon instance feasible at once, where the
 # default path-cheapest-arc leaves R101/RC101 without a solution in 10 s.
 FIRST_SOLUTIONS = (
+    "SEQUENTIAL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_COST_INSERTION",
     "PARALLEL_CHEAPEST_INSERTION",
     "LOCAL_CHEAPEST_INSERTION",
     "PATH_CHEAPEST_ARC",
@@ -33,6 +35,9 @@ class SolveParams:
     # Vehicle fixed cost: makes the solver prefer fewer vehicles at equal distance.
     vehicle_cost: int = 0
     log_search: bool = False
+    # Start the search from the optimizer's own constructed routes ("construct") or
+    # from OR-Tools' first-solution strategy alone ("ortools").
+    initial: str = "construct"
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.time_limit_s <= 3600:
@@ -41,6 +46,8 @@ class SolveParams:
             raise ValueError(f"first solution {self.first_solution!r} is not one of {FIRST_SOLUTIONS}")
         if self.metaheuristic not in METAHEURISTICS:
             raise ValueError(f"metaheuristic {self.metaheuristic!r} is not one of {METAHEURISTICS}")
+        if self.initial not in ("construct", "ortools"):
+            raise ValueError(f"initial {self.initial!r} is not construct or ortools")
         if self.drop_penalty <= 0 or self.vehicle_cost < 0:
             raise ValueError("drop penalty must be > 0 and vehicle cost >= 0")
 
@@ -90,8 +97,8 @@ class PlanningConfig:
     collection_windows: tuple[ClockWindow, ...] = DEFAULT_COLLECTION_WINDOWS
     meal_windows: tuple[ClockWindow, ...] = DEFAULT_MEAL_WINDOWS
     # Tipping one wheeled bin into a rear loader, plus a fixed stop-and-go per point.
-    service_s_per_bin: int = 40
-    service_s_per_point: int = 30
+    service_s_per_bin: int = 30
+    service_s_per_point: int = 20
     speed_kmh: float = 22.0
     detour: float = 1.3
     # A point already at or past this fill must be reached within `urgent_within_s`.
@@ -108,7 +115,7 @@ class PlanningConfig:
     pest_prize: int = 50_000
     pest_violation_boost: float = 3.0
     # Decomposition: about this many trucks per sector solved together.
-    trucks_per_sector: int = 3
+    trucks_per_sector: int = 2
     workers: int = 2
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     extra: dict[str, str] = field(default_factory=dict)

@@ -31,6 +31,8 @@ log = logging.getLogger("yiju.optimizer")
 # Share of the time budget given to the main solve; the rest is for naming the
 # unserved stops and sizing the extra fleet.
 SOLVE_SHARE = 0.75
+SMALL_BASE_S = 2.0
+SMALL_PER_STOP_S = 0.25
 
 
 def _run(task: PlanTask) -> Solution:
@@ -44,7 +46,8 @@ def _allot(tasks: list[PlanTask], budget_s: float, workers: int) -> list[PlanTas
     out = []
     for task, size in zip(tasks, sizes, strict=True):
         share = budget_s if len(tasks) <= workers else budget_s * workers * size / total
-        limit = max(1.0, min(budget_s, share))
+        # Small problems converge in seconds; GLS would otherwise search to the limit.
+        limit = max(1.0, min(budget_s, share, SMALL_BASE_S + SMALL_PER_STOP_S * size))
         params = dataclasses.replace(task.params, time_limit_s=limit)
         out.append(dataclasses.replace(task, params=params))
     return out
@@ -56,7 +59,9 @@ def solve_tasks(tasks: list[PlanTask], workers: int) -> list[tuple[PlanTask, Sol
     if workers <= 1 or len(order) <= 1:
         return [(t, _run(t)) for t in order]
     results: list[tuple[PlanTask, Solution]] = []
-    ctx = multiprocessing.get_context("spawn")
+    # fork: the children only compute, and callers need no `__main__` guard.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=ctx) as pool:
         futures = {pool.submit(_run, t): t for t in order}
         for done, future in enumerate(as_completed(futures), start=1):

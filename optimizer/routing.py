@@ -27,6 +27,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from core.dispatch import StopKind
+from optimizer.construct import construct
 from optimizer.model import Problem, RoutePlan, Solution, Stop, Visit
 from optimizer.params import SolveParams
 
@@ -153,7 +154,7 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
     if load_dim is not None:
         for v in range(len(problem.vehicles)):
             load_dim.SlackVar(routing.Start(v)).SetValue(0)
-            if unload_at_end:
+            if unload_at_end and problem.stations:
                 load_dim.CumulVar(routing.End(v)).SetMax(0)
 
     search = pywrapcp.DefaultRoutingSearchParameters()
@@ -167,7 +168,18 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
     search.log_search = params.log_search
     progress = _Progress(problem.name, routing)
     routing.AddAtSolutionCallback(progress)
-    assignment = routing.SolveWithParameters(search)
+    assignment = None
+    if params.initial == "construct":
+        start = _initial_routes(problem, nodes, unload_at_end)
+        routing.CloseModelWithParameters(search)
+        initial = routing.ReadAssignmentFromRoutes(start, True)
+        if initial is None:
+            log.warning("%s: constructed routes rejected by the model; using %s",
+                        problem.name, params.first_solution)
+        else:
+            assignment = routing.SolveFromAssignmentWithParameters(initial, search)
+    if assignment is None:
+        assignment = routing.SolveWithParameters(search)
     wall = time.monotonic() - started
     if assignment is None:
         log.warning("%s: no solution in %.1f s (status %s)", problem.name, wall, routing.status())
@@ -199,6 +211,28 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
         progress.count,
     )
     return Solution(problem.name, tuple(routes), dropped, assignment.ObjectiveValue(), wall, "ok")
+
+
+def _initial_routes(problem: Problem, nodes: list[_Node], unload_at_end: bool) -> list[list[int]]:
+    """The constructor's routes as node lists (station copies handed out in order)."""
+    stop_node = {n.stop.id: i for i, n in enumerate(nodes) if n.stop is not None}
+    copies: dict[str, list[int]] = {}
+    for i, n in enumerate(nodes):
+        if n.kind is StopKind.STATION:
+            copies.setdefault(n.ref_id, []).append(i)
+    routes = []
+    for steps in construct(problem, unload_at_end=unload_at_end):
+        route = []
+        for step in steps:
+            if step.stop is not None:
+                route.append(stop_node[problem.stops[step.stop].id])
+            elif step.station is not None:
+                free = copies.get(problem.stations[step.station].id, [])
+                if not free:
+                    break  # out of copies: the rest of this route is left to the search
+                route.append(free.pop(0))
+        routes.append(route)
+    return routes
 
 
 def _read_route(

@@ -1,0 +1,140 @@
+"""A fast, feasible first solution: nearest-feasible-stop routes built vehicle by vehicle.
+
+OR-Tools' insertion heuristics need several seconds for a first solution of a
+~170-stop sector with breaks, collection windows and optional unloading visits,
+more than the district's time budget leaves per sector. This constructor needs
+milliseconds; the solver starts its local search from it. It simulates time
+conservatively (the break is taken as a full stop between two visits, waiting
+for a window is allowed), so every route it makes is feasible for the solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.model import Problem, Vehicle
+
+# Waiting longer than this for a window to open is not worth it for a first route.
+MAX_WAIT_S = 3 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A step of a constructed route: a stop (index into problem.stops) or a station."""
+
+    stop: int | None = None
+    station: int | None = None
+
+
+def _window_start(windows: list[tuple[int, int]], arrive: int) -> int | None:
+    for a, b in windows:
+        if arrive <= b:
+            return max(arrive, a)
+    return None
+
+
+def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step]]:
+    """One step list per vehicle of `problem` (possibly empty)."""
+    stops = problem.stops
+    n = len(stops)
+    served = np.zeros(n, dtype=bool)
+    stop_loc = np.array([s.location.index for s in stops], dtype=np.int64)
+    windows = [[(w.open_s, w.close_s) for w in s.windows] or [(0, 10**9)] for s in stops]
+    demand = np.array([s.demand_kg for s in stops], dtype=np.int64)
+    service = np.array([s.service_s for s in stops], dtype=np.int64)
+    # Optional stops wait for the search; the constructor takes the required ones.
+    required = np.array([s.required for s in stops], dtype=bool)
+    dur = problem.duration_s
+    station_loc = [st.location.index for st in problem.stations]
+    uses_load = bool(demand.any()) and bool(station_loc)
+    order = sorted(range(len(problem.vehicles)), key=lambda v: problem.vehicles[v].shift.open_s)
+    plans: list[list[Step]] = [[] for _ in problem.vehicles]
+    for v in order:
+        plans[v] = _route(problem, problem.vehicles[v], served, required, stop_loc, windows,
+                          demand, service, dur, station_loc, uses_load, unload_at_end)
+    return plans
+
+
+def _route(
+    problem: Problem,
+    vehicle: Vehicle,
+    served: np.ndarray,
+    required: np.ndarray,
+    stop_loc: np.ndarray,
+    windows: list[list[tuple[int, int]]],
+    demand: np.ndarray,
+    service: np.ndarray,
+    dur: np.ndarray,
+    station_loc: list[int],
+    uses_load: bool,
+    unload_at_end: bool,
+) -> list[Step]:
+    steps: list[Step] = []
+    here, t, load = vehicle.start.index, vehicle.shift.open_s, 0
+    end_loc, close = vehicle.depot.location.index, vehicle.shift.close_s
+    rest = vehicle.rest
+    rest_due = rest is not None and rest.duration_s > 0
+
+    def finish_from(loc: int, at: int, carrying: int) -> int:
+        """Time back at the depot, unloading first when needed."""
+        if uses_load and (carrying > 0 and unload_at_end):
+            return min(
+                at + int(dur[loc, s]) + problem.stations[k].unload_s + int(dur[s, end_loc])
+                for k, s in enumerate(station_loc)
+            )
+        return at + int(dur[loc, end_loc])
+
+    def nearest_station(loc: int) -> int:
+        return int(np.argmin([dur[loc, s] for s in station_loc]))
+
+    while True:
+        if rest_due and rest is not None and t >= rest.earliest_s:
+            if t > rest.latest_s:
+                break  # a late start: the break can no longer be placed; end here
+            t += rest.duration_s
+            rest_due = False
+        cand = np.flatnonzero(~served & required)
+        if cand.size == 0:
+            break
+        travel = dur[here, stop_loc[cand]]
+        order = cand[np.argsort(travel, kind="stable")]
+        chosen = None
+        for i in order[:60]:
+            arrive = t + int(dur[here, stop_loc[i]])
+            begin = _window_start(windows[i], arrive)
+            if begin is None or begin - arrive > MAX_WAIT_S:
+                continue
+            if uses_load and load + demand[i] > vehicle.capacity_kg:
+                continue
+            depart = begin + int(service[i])
+            extra = rest.duration_s if rest_due and rest is not None else 0
+            if rest_due and rest is not None and depart > rest.latest_s:
+                continue  # the break must start by its latest start
+            if finish_from(stop_loc[i], depart, load + int(demand[i])) + extra > close:
+                continue
+            chosen = (int(i), depart)
+            break
+        if chosen is None:
+            if rest_due and rest is not None and t <= rest.latest_s:
+                t = max(t, rest.earliest_s) + rest.duration_s
+                rest_due = False
+                continue
+            if uses_load and load > 0:
+                k = nearest_station(here)
+                s = station_loc[k]
+                back = t + int(dur[here, s]) + problem.stations[k].unload_s
+                if back + int(dur[s, end_loc]) > close:
+                    break
+                steps.append(Step(station=k))
+                here, t, load = s, back, 0
+                continue
+            break
+        i, depart = chosen
+        served[i] = True
+        steps.append(Step(stop=i))
+        here, t, load = int(stop_loc[i]), depart, load + int(demand[i])
+    if uses_load and load > 0 and unload_at_end:
+        steps.append(Step(station=nearest_station(here)))
+    return steps
