@@ -6,12 +6,13 @@ from __future__ import annotations
 from core import schema
 from dashboards import panels as p
 from dashboards import queries as qb
-from dashboards.model import Dashboard, Json, Link, Panel, Row, Target
+from dashboards.model import Dashboard, Json, Link, Panel, Row, SharedResult, Target
 from dashboards.wall import TOWN_VARIABLE
 
 UID = "yiju-dispatch"
 TOWN = qb.matches("town", "town")
 GARBAGE, PEST = "garbage", "pest"
+TRUCKS = "Trucks: stops served versus planned"
 
 
 def routes_today() -> Panel:
@@ -71,8 +72,8 @@ def served_vs_planned(plan_kind: str, title: str) -> Panel:
 def behind_schedule() -> Panel:
     return p.table(
         "Trucks behind schedule",
-        served_targets(GARBAGE),
-        transformations=[*served_transforms(GARBAGE), p.keep_greater_than("behind", 0)],
+        SharedResult(TRUCKS, with_transforms=True),
+        transformations=[p.keep_greater_than("behind", 0)],
         sort_by="behind",
         width=8,
         description="Trucks with more stops due than served.",
@@ -102,7 +103,7 @@ def build() -> Dashboard:
             Row(
                 9,
                 [
-                    served_vs_planned(GARBAGE, "Trucks: stops served versus planned"),
+                    served_vs_planned(GARBAGE, TRUCKS),
                     served_vs_planned(PEST, "Crews: sites visited versus planned"),
                     behind_schedule(),
                 ],

@@ -150,16 +150,20 @@ def calculate_field(frames: list[Frame], options: dict[str, Any]) -> list[Frame]
 
 
 def filter_by_value(frames: list[Frame], options: dict[str, Any]) -> list[Frame]:
-    tests = []
+    tests: list[tuple[str, Callable[[Any], bool]]] = []
     for spec in options["filters"]:
         matcher = spec["config"]
-        if matcher["id"] != "greater":
+        value = matcher["options"]["value"]
+        if matcher["id"] == "greater":
+            limit = float(value)
+            tests.append((spec["fieldName"], lambda v, limit=limit: _js_number(v) > limit))
+        elif matcher["id"] == "equal":
+            tests.append((spec["fieldName"], lambda v, value=value: v == value))
+        else:
             raise ValueError(f"filterByValue matcher {matcher['id']!r} is not reproduced here")
-        limit = float(matcher["options"]["value"])
-        tests.append((spec["fieldName"], limit))
 
     def passes(row: Row) -> bool:
-        hits = [_js_number(row.get(name)) > limit for name, limit in tests]
+        hits = [test(row.get(name)) for name, test in tests]
         return any(hits) if options.get("match", "any") == "any" else all(hits)
 
     include = options.get("type", "include") == "include"

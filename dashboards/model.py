@@ -18,6 +18,10 @@ GRID_WIDTH = 24
 Json = dict[str, Any]
 
 
+# Grafana's built-in datasource that hands a panel another panel's query results.
+DASHBOARD_DATASOURCE = {"type": "datasource", "uid": "-- Dashboard --"}
+
+
 def datasource_ref() -> Json:
     """The reference every panel, target and variable carries."""
     return {"type": DATASOURCE_TYPE, "uid": DATASOURCE_UID}
@@ -52,6 +56,25 @@ class Target:
 
 
 @dataclass(frozen=True)
+class SharedResult:
+    """Another panel's results (by its title), so one costly query serves several panels."""
+
+    source: str
+    with_transforms: bool = False
+    ref_id: str = "A"
+
+    def to_json(self, panel_ids: dict[str, int]) -> Json:
+        if self.source not in panel_ids:
+            raise ValueError(f"no panel titled {self.source!r} to share results from")
+        return {
+            "refId": self.ref_id,
+            "datasource": dict(DASHBOARD_DATASOURCE),
+            "panelId": panel_ids[self.source],
+            "withTransforms": self.with_transforms,
+        }
+
+
+@dataclass(frozen=True)
 class Threshold:
     color: str
     value: float | None = None
@@ -70,7 +93,7 @@ class Panel:
 
     type: str
     title: str
-    targets: Sequence[Target]
+    targets: Sequence[Target] | SharedResult
     description: str = ""
     width: int = 12
     options: Json = field(default_factory=dict)
@@ -80,15 +103,19 @@ class Panel:
     max_data_points: int | None = None
     interval: str | None = None
 
-    def to_json(self, panel_id: int, x: int, y: int, height: int) -> Json:
+    def to_json(self, panel_ids: dict[str, int], x: int, y: int, height: int) -> Json:
+        if isinstance(self.targets, SharedResult):
+            datasource, targets = dict(DASHBOARD_DATASOURCE), [self.targets.to_json(panel_ids)]
+        else:
+            datasource, targets = datasource_ref(), [t.to_json() for t in self.targets]
         out: Json = {
-            "id": panel_id,
+            "id": panel_ids[self.title],
             "type": self.type,
             "title": self.title,
             "description": self.description,
-            "datasource": datasource_ref(),
+            "datasource": datasource,
             "gridPos": {"h": height, "w": self.width, "x": x, "y": y},
-            "targets": [t.to_json() for t in self.targets],
+            "targets": targets,
             "fieldConfig": {"defaults": self.defaults, "overrides": self.overrides},
             "options": self.options,
             "transformations": self.transformations,
@@ -182,12 +209,16 @@ class Dashboard:
         return [p for row in self.rows for p in row.panels]
 
     def to_json(self) -> Json:
+        titles = [p.title for p in self.panels()]
+        if len(set(titles)) != len(titles):
+            raise ValueError(f"{self.uid}: panel titles must be unique: {titles}")
+        panel_ids = {title: i for i, title in enumerate(titles, start=1)}
         panels: list[Json] = []
         y = 0
         for row in self.rows:
             x = 0
             for panel in row.panels:
-                panels.append(panel.to_json(len(panels) + 1, x, y, row.height))
+                panels.append(panel.to_json(panel_ids, x, y, row.height))
                 x += panel.width
             y += row.height
         return {

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dashboards.model import Json, Panel, Target, Threshold, thresholds
+from dashboards.model import Json, Panel, SharedResult, Target, Threshold, thresholds
+
+Targets = Sequence[Target] | SharedResult
 
 GREEN, ORANGE, RED, BLUE = "green", "orange", "red", "blue"
 
@@ -52,24 +54,56 @@ def _binary(left: str, operator: str, right: str, alias: str) -> Json:
 
 
 def keep_greater_than(field: str, value: float) -> Json:
+    return _keep(field, "greater", value)
+
+
+def keep_equal(field: str, value: str) -> Json:
+    return _keep(field, "equal", value)
+
+
+def _keep(field: str, matcher: str, value: float | str) -> Json:
     return transform(
         "filterByValue",
         type="include",
         match="any",
-        filters=[{"fieldName": field, "config": {"id": "greater", "options": {"value": value}}}],
+        filters=[{"fieldName": field, "config": {"id": matcher, "options": {"value": value}}}],
     )
 
 
+def count_by(key: str, counted: str, alias: str) -> list[Json]:
+    """Rows per `key` with how many rows had it, as `alias`."""
+    return [
+        transform(
+            "groupBy",
+            fields={
+                key: {"operation": "groupby", "aggregations": []},
+                counted: {"operation": "aggregate", "aggregations": ["count"]},
+            },
+        ),
+        rename({f"{counted} (count)": alias}),
+    ]
+
+
 def stat(
-    title: str, targets: Sequence[Target], *, width: int = 4, steps: Json = FLAG_ANY, **kw: Any
+    title: str,
+    targets: Targets,
+    *,
+    width: int = 4,
+    steps: Json = FLAG_ANY,
+    rows: str | None = None,
+    **kw: Any,
 ) -> Panel:
+    """One value per series, or with `rows` one value per table row of that field."""
+    reduce: Json = {"values": False, "calcs": ["lastNotNull"], "fields": ""}
+    if rows is not None:
+        reduce = {"values": True, "calcs": [], "fields": f"/^{rows}$/"}
     return Panel(
         "stat",
         title,
         targets,
         width=width,
         options={
-            "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": ""},
+            "reduceOptions": reduce,
             "colorMode": "background",
             "graphMode": "none",
             "textMode": "value_and_name",
@@ -83,7 +117,7 @@ def stat(
 
 def bar_gauge(
     title: str,
-    targets: Sequence[Target],
+    targets: Targets,
     *,
     steps: Json,
     unit: str,
@@ -128,7 +162,7 @@ def bar_gauge(
 
 def table(
     title: str,
-    targets: Sequence[Target],
+    targets: Targets,
     *,
     width: int = 12,
     sort_by: str | None = None,
@@ -140,7 +174,7 @@ def table(
     return Panel("table", title, targets, width=width, options=options, **kw)
 
 
-def time_series(title: str, targets: Sequence[Target], *, unit: str, **kw: Any) -> Panel:
+def time_series(title: str, targets: Targets, *, unit: str, **kw: Any) -> Panel:
     return Panel(
         "timeseries",
         title,
@@ -154,7 +188,7 @@ def time_series(title: str, targets: Sequence[Target], *, unit: str, **kw: Any) 
     )
 
 
-def state_timeline(title: str, targets: Sequence[Target], **kw: Any) -> Panel:
+def state_timeline(title: str, targets: Targets, **kw: Any) -> Panel:
     online = {
         "type": "value",
         "options": {
@@ -179,7 +213,7 @@ def state_timeline(title: str, targets: Sequence[Target], **kw: Any) -> Panel:
     )
 
 
-def geomap(title: str, targets: Sequence[Target], *, color_field: str, **kw: Any) -> Panel:
+def geomap(title: str, targets: Targets, *, color_field: str, **kw: Any) -> Panel:
     """Markers at each row's `lat`/`lon`, coloured by `color_field` (thresholds)."""
     layer = {
         "type": "markers",

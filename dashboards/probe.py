@@ -23,6 +23,7 @@ from dashboards.interpolate import (
     leftover_variables,
     panel_interval_ms,
 )
+from dashboards.model import DASHBOARD_DATASOURCE
 
 log = logging.getLogger("yiju.dashboards")
 
@@ -107,13 +108,23 @@ def probe_board(
     states = resolve_variables(influx, board, time_range, selections or {})
     result = BoardResult(board["uid"], {n: list(s.options) for n, s in states.items()})
     interpolator = Interpolator(time_range, states)
-    for panel in board["panels"]:
+    by_id = {panel["id"]: panel for panel in board["panels"]}
+    done: dict[int, PanelResult] = {}
+
+    def run_panel(panel: Mapping[str, Any]) -> PanelResult:
+        if panel["id"] in done:
+            return done[panel["id"]]
         where = f"{board['uid']} panel {panel['title']!r}"
         interval = panel_interval_ms(time_range, panel.get("maxDataPoints"), panel.get("interval"))
         raw: list[fr.Frame] = []
         queries: dict[str, str] = {}
         for target in panel.get("targets", []):
             if target.get("hide"):
+                continue
+            if target.get("datasource", {}).get("uid") == DASHBOARD_DATASOURCE["uid"]:
+                # Grafana's Dashboard datasource: another panel's frames, no query.
+                source = run_panel(by_id[target["panelId"]])
+                raw += source.frames if target.get("withTransforms") else source.raw
                 continue
             query = interpolator.query(target["query"], interval)
             queries[target["refId"]] = query
@@ -122,9 +133,13 @@ def probe_board(
                 raw += fr.time_series_frames(target.get("alias"), series)
             else:
                 raw.append(fr.table_frame(target["refId"], series))
-        frames = fr.apply([fr.Frame(f.name, list(f.fields), list(f.rows), f.labels) for f in raw],
-                          panel.get("transformations", []))  # fmt: skip
-        result.panels[panel["title"]] = PanelResult(panel["title"], queries, raw, frames)
+        copies = [fr.Frame(f.name, list(f.fields), list(f.rows), f.labels) for f in raw]
+        frames = fr.apply(copies, panel.get("transformations", []))
+        done[panel["id"]] = PanelResult(panel["title"], queries, raw, frames)
+        return done[panel["id"]]
+
+    for panel in board["panels"]:
+        result.panels[panel["title"]] = run_panel(panel)
     log.info("probed %s: %d variables, %d panels", board["uid"], len(states), len(result.panels))
     return result
 

@@ -29,6 +29,7 @@ import jsonschema
 
 from dashboards.frames import TRANSFORMS
 from dashboards.interpolate import VARIABLE
+from dashboards.model import DASHBOARD_DATASOURCE
 
 SCHEMA_PATH = Path(__file__).with_name("dashboard.schema.json")
 # Replaced by Grafana itself, never defined on a board.
@@ -111,9 +112,22 @@ def board_errors(board: Mapping[str, Any], datasources: Mapping[str, str]) -> li
         if cells & taken:
             errors.append(f"{where}: overlaps another panel")
         taken |= cells
+    shared = {p["id"] for p in board["panels"] if p["datasource"] == DASHBOARD_DATASOURCE}
     for where, ref in _datasource_refs(board):
+        if ref == DASHBOARD_DATASOURCE:
+            continue
         if datasources.get(ref.get("uid", "")) != ref.get("type"):
             errors.append(f"{uid} {where}: datasource {dict(ref)} is not provisioned")
+    for panel in board["panels"]:
+        for t in panel["targets"]:
+            if t.get("datasource") != DASHBOARD_DATASOURCE:
+                continue
+            source = t.get("panelId")
+            if source not in ids or source in shared:
+                errors.append(
+                    f"{uid} panel {panel['title']!r}: shares results of panel {source}, "
+                    "which is not a panel with its own queries"
+                )
     return errors
 
 

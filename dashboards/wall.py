@@ -12,12 +12,14 @@ from dashboards.model import (
     Panel,
     QueryVariable,
     Row,
+    SharedResult,
     Target,
     Threshold,
     thresholds,
 )
 
 UID = "yiju-district-wall"
+FLAGGED = "Communities with open violations"
 TOWN = qb.matches("town", "town")
 
 TOWN_VARIABLE = QueryVariable(
@@ -52,9 +54,11 @@ def clearance_share() -> Panel:
 def open_by_kind() -> Panel:
     return p.stat(
         "Open violations by kind",
-        [Target("A", qb.open_count([TOWN], ["kind"]), fmt="time_series", alias="$tag_kind")],
+        SharedResult(FLAGGED),
+        rows="open",
+        transformations=p.count_by("kind", "subject", "open"),
         width=14,
-        description="Violations whose last event is an opening; kinds with none open show 0.",
+        description="Violations whose last event is an opening, per kind.",
     )
 
 
@@ -72,8 +76,9 @@ def community_map() -> Panel:
 
 
 def communities_flagged() -> Panel:
+    """The one query of every open violation; other wall panels reuse its result."""
     return p.table(
-        "Communities with open violations",
+        FLAGGED,
         [Target("A", qb.open_violations([TOWN]))],
         transformations=[
             p.rename({"Time": "since"}),
@@ -109,8 +114,11 @@ def communities_flagged() -> Panel:
 def open_of(kind: ViolationKind, title: str, subject: str) -> Panel:
     return p.table(
         title,
-        [Target("A", qb.open_violations([TOWN], [kind]))],
-        transformations=[p.rename({"Time": "since", "subject": subject})],
+        SharedResult(FLAGGED),
+        transformations=[
+            p.keep_equal("kind", kind.value),
+            p.rename({"Time": "since", "subject": subject}),
+        ],
         width=9,
     )
 
@@ -118,7 +126,9 @@ def open_of(kind: ViolationKind, title: str, subject: str) -> Panel:
 def count_of(kind: ViolationKind, title: str) -> Panel:
     return p.stat(
         title,
-        [Target("A", qb.open_count([TOWN], ["kind"], [kind]), fmt="time_series", alias=title)],
+        SharedResult(FLAGGED),
+        rows="open",
+        transformations=[p.keep_equal("kind", kind.value), *p.count_by("kind", "subject", "open")],
         width=3,
     )
 

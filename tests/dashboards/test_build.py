@@ -99,6 +99,7 @@ def _query(text: str) -> Callable[[dict[str, Any]], None]:
         (_set("panels.0.datasource", {"type": "influxdb", "uid": "other"}), "not provisioned"),
         (_set("panels.0.datasource", {"type": "loki", "uid": "yiju-influxdb"}), "not provisioned"),
         (_set("panels.0.transformations", [{"id": "merge", "options": {}}]), "not reproduced"),
+        (_set("panels.1.targets.0.panelId", 99), "shares results of panel 99"),
         (_set("panels.0.fieldConfig.defaults.thresholds.steps.0.color", 3), "is not of type"),
     ],
 )  # fmt: skip
@@ -137,7 +138,7 @@ def test_queries_only_name_what_core_schema_defines() -> None:
     for board in committed_boards().values():
         for panel in board["panels"]:
             for target in panel["targets"]:
-                quoted = set(re.findall(r'"([^"]+)"', target["query"]))
+                quoted = set(re.findall(r'"([^"]+)"', target.get("query", "")))
                 assert quoted <= names | aliases, (panel["title"], quoted - names - aliases)
 
 
