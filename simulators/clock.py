@@ -9,10 +9,10 @@ step, never per message: at `speed` 600 a step of 60 simulated seconds takes
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from core.localday import MS_PER_HOUR
 
@@ -24,13 +24,21 @@ MIN_STEP_MS = 1_000
 STEP_WALL_S = 0.5
 
 
+class StopSignal(Protocol):
+    """A threading or multiprocessing Event: set it to end a run at the next step."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 @dataclass
 class SimClock:
     start_ms: int
     hours: float
     speed: float = 600.0
     max_step_ms: int = MAX_STEP_MS
-    stop_event: threading.Event | None = None
+    stop_event: StopSignal | None = None
     _wall_start: float = field(default=0.0, init=False)
     _behind_logged: float = field(default=0.0, init=False)
 

@@ -1,10 +1,10 @@
 """Listens to the dispatch topics for the simulated trucks and crews.
 
-One paho connection (the `svc-simulator` account) subscribes to
-`{prefix}/dispatch/+` at QoS 1. Routes are retained, so every route already
-published arrives right after subscribing; later ones (re-plans) arrive while
-the day runs. Messages are queued and applied by the simulation at its next
-step, in arrival order.
+One paho connection (the `svc-simulator` account) subscribes, at QoS 1, to the
+dispatch topic `{prefix}/dispatch/{id}` of every truck and crew it simulates.
+Routes are retained, so every route already published arrives right after
+subscribing; later ones (re-plans) arrive while the day runs. Messages are
+queued and applied by the simulation at its next step, in arrival order.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -30,9 +31,10 @@ SETTLE_S = 0.3  # quiet time after subscribing that ends the retained burst
 
 
 class DispatchListener:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, agent_ids: Iterable[str]) -> None:
         self.settings = settings
-        self.filter = Topics(settings.topic_prefix).dispatch("+")
+        topics = Topics(settings.topic_prefix)
+        self.filters = [(topics.dispatch(a), 1) for a in sorted(agent_ids)]
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self._subscribed = threading.Event()
         self._last_message = 0.0
@@ -51,7 +53,10 @@ class DispatchListener:
         if reason.is_failure:
             log.error("dispatch listener refused by the broker: %s", reason)
             return
-        client.subscribe(self.filter, qos=1)  # on every (re)connect
+        if self.filters:
+            client.subscribe(self.filters)  # on every (re)connect
+        else:
+            self._subscribed.set()
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: Any, _codes: Any, _p: Any) -> None:
         self._subscribed.set()
@@ -69,7 +74,7 @@ class DispatchListener:
         self.client.loop_start()
         if not self._subscribed.wait(timeout_s):
             self.stop()
-            raise LinkError(f"dispatch listener: no subscription to {self.filter} in {timeout_s} s")
+            raise LinkError(f"dispatch listener: no subscription in {timeout_s} s")
         self._last_message = time.monotonic()
         while time.monotonic() - self._last_message < SETTLE_S:
             time.sleep(0.05)

@@ -28,6 +28,7 @@ from simulators.profiles import (
     LocalTime,
     hourly,
 )
+from simulators.seeding import stream
 from simulators.sensors import FaultReporter, SensorField, nudge
 
 SPILL_CM = 30.0  # above its overflow level the water runs into the street
@@ -76,7 +77,9 @@ class SewerField(SensorField):
         self.towns = [registry.town_of(o.community_id) for o in outlets]
         rng = self.rng
         self.sensitivity = rng.uniform(0.5, 1.4, self.n)
-        self.storms = list(faults.storms) + self._random_storms(registry, faults)
+        self.storms = list(faults.storms) + plan_storms(
+            registry, clock, start_ms, end_ms, seed, faults
+        )
         for storm in self.storms:
             where = storm.town_id or "district"
             report(
@@ -122,27 +125,6 @@ class SewerField(SensorField):
         for i in self.blocks:
             value[i] = self.level(i, ts)
         return np.minimum(value, self.overflow + SPILL_CM)
-
-    def _random_storms(self, registry: Registry, faults: FaultConfig) -> list[Storm]:
-        rng = self.rng
-        storms: list[Storm] = []
-        day = self.clock.local(self.start_ms).date()
-        while day_start_ms(day, self.clock.zone) < self.end_ms:
-            wet = day.month in WET_MONTHS
-            rate = faults.storms_per_day
-            if rate is None:
-                rate = STORMS_PER_DAY_WET if wet else STORMS_PER_DAY_DRY
-            for _ in range(int(rng.poisson(rate))):
-                hour = rng.uniform(12, 20) if wet else rng.uniform(0, 24)
-                start = day_start_ms(day, self.clock.zone) + int(hour * MS_PER_HOUR)
-                town = (
-                    None if rng.random() < 0.35 else str(rng.choice([t.id for t in registry.towns]))
-                )
-                storm = Storm(start, float(rng.uniform(30, 180)), float(rng.uniform(25, 90)), town)
-                if self.start_ms <= start < self.end_ms:
-                    storms.append(storm)
-            day = day.fromordinal(day.toordinal() + 1)
-        return storms
 
     def level(self, i: int, ts: int) -> float:
         """The true level of outlet `i` at `ts` (without sensor noise)."""
@@ -198,3 +180,28 @@ class SewerField(SensorField):
             f'{{"ts":{ts},"level_cm":{text},"battery_pct":{self.battery[i]:.1f},"seq":{seq}}}'
         ).encode()
         self.publish(out, i, ts, payload, float(text), draw, calm)
+
+
+def plan_storms(
+    registry: Registry, clock: LocalTime, start_ms: int, end_ms: int, seed: int, faults: FaultConfig
+) -> list[Storm]:
+    """Random storms of the run, from the whole district's towns (the same in every
+    worker process): afternoon thunderstorms in the wet season, fewer at other times."""
+    rng = stream(seed, "storms")
+    towns = [t.id for t in registry.towns]
+    storms: list[Storm] = []
+    day = clock.local(start_ms).date()
+    while day_start_ms(day, clock.zone) < end_ms:
+        wet = day.month in WET_MONTHS
+        rate = faults.storms_per_day
+        if rate is None:
+            rate = STORMS_PER_DAY_WET if wet else STORMS_PER_DAY_DRY
+        for _ in range(int(rng.poisson(rate))):
+            hour = rng.uniform(12, 20) if wet else rng.uniform(0, 24)
+            start = day_start_ms(day, clock.zone) + int(hour * MS_PER_HOUR)
+            town = None if rng.random() < 0.35 else str(rng.choice(towns))
+            storm = Storm(start, float(rng.uniform(30, 180)), float(rng.uniform(25, 90)), town)
+            if start_ms <= start < end_ms:
+                storms.append(storm)
+        day = day.fromordinal(day.toordinal() + 1)
+    return storms
