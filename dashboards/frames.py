@@ -150,20 +150,20 @@ def calculate_field(frames: list[Frame], options: dict[str, Any]) -> list[Frame]
 
 
 def filter_by_value(frames: list[Frame], options: dict[str, Any]) -> list[Frame]:
-    tests: list[tuple[str, Callable[[Any], bool]]] = []
+    tests: list[tuple[str, str, Any]] = []
     for spec in options["filters"]:
         matcher = spec["config"]
-        value = matcher["options"]["value"]
-        if matcher["id"] == "greater":
-            limit = float(value)
-            tests.append((spec["fieldName"], lambda v, limit=limit: _js_number(v) > limit))
-        elif matcher["id"] == "equal":
-            tests.append((spec["fieldName"], lambda v, value=value: v == value))
-        else:
+        if matcher["id"] not in ("greater", "equal"):
             raise ValueError(f"filterByValue matcher {matcher['id']!r} is not reproduced here")
+        tests.append((spec["fieldName"], matcher["id"], matcher["options"]["value"]))
+
+    def hit(value: Any, matcher: str, expected: Any) -> bool:
+        if matcher == "greater":
+            return _js_number(value) > float(expected)
+        return bool(value == expected)
 
     def passes(row: Row) -> bool:
-        hits = [test(row.get(name)) for name, test in tests]
+        hits = [hit(row.get(name), matcher, expected) for name, matcher, expected in tests]
         return any(hits) if options.get("match", "any") == "any" else all(hits)
 
     include = options.get("type", "include") == "include"
