@@ -102,8 +102,15 @@ def _point_stops(
         )
         deadline = None
         if fc.overflow_s is not None:
-            deadline = max(fc.overflow_s, from_s + config.urgent_within_s if fc.overflow_s <= from_s else 0)
+            # Already overflowing: urgent. Overflowing before any window opens: the
+            # first window left is the best the crews can do.
+            if fc.overflow_s <= from_s:
+                deadline = from_s + config.urgent_within_s
+            else:
+                deadline = fc.overflow_s
         windows = _windows(config, from_s, deadline)
+        if not windows and deadline is not None:
+            windows = _windows(config, from_s, None)[:1]
         if not windows:
             unserved.append(
                 Unserved(

@@ -280,6 +280,8 @@ def _with_break(visits: list[Visit], assignment: pywrapcp.Assignment, interval: 
             if not element.PerformedValue():
                 return visits
             start, duration = element.StartValue(), element.DurationValue()
+            if start >= visits[-1].arrival_s:
+                return visits  # the route ends before its break would start
             pos = next((k for k, vis in enumerate(visits) if vis.arrival_s > start), len(visits) - 1)
             pos = max(1, pos)
             before = visits[pos - 1]

@@ -47,8 +47,11 @@ def validate_route(
         problems.append(f"{route.vehicle_id} is back at {s[-1]} s, after its shift ends")
     speed = config.speed_kmh / 3.6
     breaks = [x for x in stops if x.kind is StopKind.BREAK]
-    if shift.break_min and len(breaks) != 1 and from_s == 0:
-        problems.append(f"{route.vehicle_id} has {len(breaks)} breaks, not one")
+    latest_break = _clock(shift.break_start) + config.break_slack_s
+    if shift.break_min and len(breaks) != 1 and from_s < latest_break < s[-1]:
+        problems.append(f"{route.vehicle_id} works past {latest_break} s without its break")
+    if len(breaks) > 1:
+        problems.append(f"{route.vehicle_id} has {len(breaks)} breaks")
     for b in breaks:
         if (b.depart_ms - b.eta_ms) // 60_000 != shift.break_min:
             problems.append(f"{route.vehicle_id}'s break is not {shift.break_min} min")
