@@ -131,7 +131,7 @@ def _report(summary: DaySummary) -> None:
     print()
     print(
         f"simulated {(summary.end_ms - summary.start_ms) / 3_600_000:.1f} h in "
-        f"{summary.wall_s:.1f} s: {summary.published:,} messages ({summary.rate:,.0f} msg/s), "
+        f"{summary.run_s:.1f} s: {summary.published:,} messages ({summary.rate:,.0f} msg/s), "
         f"{summary.acknowledged:,} acknowledged, {summary.rejected} refused by the broker"
     )
     print(
