@@ -3,13 +3,13 @@ share meeting the standard; `format=csv` for the monthly assessment sheets."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from api.config import ComplianceThresholds
 from api.deps import CacheDep, InfluxDep, ReadKey, RegistryDep, ThresholdsDep
 from api.errors import bad_parameter
 from api.models.common import ERROR_RESPONSES
@@ -95,16 +95,19 @@ def get_compliance(
     )
 
 
-def _thresholds_view(limits: object) -> dict[str, float | int | str | list[float]]:
-    out: dict[str, float | int | str | list[float]] = {}
-    for f in dataclasses.fields(limits):  # type: ignore[arg-type]
-        value = getattr(limits, f.name)
-        if f.name == "rules":
-            out["bin_overflow_pct"] = value.bin_overflow_pct
-            out["clearance_cutoff"] = value.clearance_cutoff
-            out["sewer_clear_margin_cm"] = value.sewer_clear_margin_cm
-        elif isinstance(value, tuple):
-            out[f.name] = [float(v) for v in value]
-        else:
-            out[f.name] = value
-    return out
+def _thresholds_view(limits: ComplianceThresholds) -> dict[str, float | int | str | list[float]]:
+    """The thresholds an answer was computed with, echoed so a sheet says what it measured."""
+    rules = limits.rules
+    return {
+        "min_clearance_rate": limits.min_clearance_rate,
+        "clearance_cutoff": rules.clearance_cutoff,
+        "bin_overflow_pct": rules.bin_overflow_pct,
+        "max_exposed_minutes": limits.max_exposed_minutes,
+        "max_sewer_overflows": limits.max_sewer_overflows,
+        "min_camera_availability": limits.min_camera_availability,
+        "min_class2_toilets": limits.min_class2_toilets,
+        "min_green_space_ratio": limits.min_green_space_ratio,
+        "min_green_space_ratio_new": limits.min_green_space_ratio_new,
+        "min_service_centre_m2": limits.min_service_centre_m2,
+        "town_targets": [float(t) for t in limits.town_targets],
+    }
