@@ -276,6 +276,17 @@ def report(influx: InfluxClient, registry: Registry, now: int, runs: int, writte
             f"{name:34} median {median:8.1f} ms  max {max(times):8.1f} ms  "
             f"ratio {median / reference:7.1f}x reference"
         )
+    for name, board, tr in (
+        ("district-wall", boards["district-wall"], today),
+        ("dispatch", boards["dispatch"], whole_day),
+    ):
+        slowest = sorted(
+            probe_board(influx, board, tr).panels.values(), key=lambda p: -p.elapsed_ms
+        )[:3]
+        print(
+            f"slowest panels of {name}: "
+            + "; ".join(f"{p.title} {p.elapsed_ms:.0f} ms" for p in slowest)
+        )
     wall = probe_board(influx, boards["district-wall"], today)
     open_now = wall.panels["Open violations by kind"].series()
     print(f"open now by kind: {open_now}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ class PanelResult:
     queries: dict[str, str]
     raw: list[fr.Frame]
     frames: list[fr.Frame]
+    elapsed_ms: float = 0.0  # time spent in this panel's own queries
 
     def rows(self) -> list[fr.Row]:
         return [row for f in self.frames for row in f.rows]
@@ -118,6 +120,7 @@ def probe_board(
         interval = panel_interval_ms(time_range, panel.get("maxDataPoints"), panel.get("interval"))
         raw: list[fr.Frame] = []
         queries: dict[str, str] = {}
+        elapsed = 0.0
         for target in panel.get("targets", []):
             if target.get("hide"):
                 continue
@@ -128,14 +131,16 @@ def probe_board(
                 continue
             query = interpolator.query(target["query"], interval)
             queries[target["refId"]] = query
+            started = time.perf_counter()
             series = _run(influx, query, f"{where} target {target['refId']}")
+            elapsed += (time.perf_counter() - started) * 1000
             if target.get("resultFormat") == "time_series":
                 raw += fr.time_series_frames(target.get("alias"), series)
             else:
                 raw.append(fr.table_frame(target["refId"], series))
         copies = [fr.Frame(f.name, list(f.fields), list(f.rows), f.labels) for f in raw]
         frames = fr.apply(copies, panel.get("transformations", []))
-        done[panel["id"]] = PanelResult(panel["title"], queries, raw, frames)
+        done[panel["id"]] = PanelResult(panel["title"], queries, raw, frames, elapsed)
         return done[panel["id"]]
 
     for panel in board["panels"]:
