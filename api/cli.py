@@ -8,7 +8,9 @@ from pathlib import Path
 from api.auth import ApiKey, Role, new_key, read_keys_file, remove_key
 from api.auth import append_key as store_key
 from core.errors import ConfigError
+from core.registry import load_registry
 from core.settings import get_settings
+from yiju.paths import default_registry_path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +47,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    # Fail here with a clear message rather than inside uvicorn's app factory.
+    load_registry(default_registry_path(settings))
     host = args.host or settings.api_host
     port = args.port or settings.api_port
     print(f"yiju API on http://{host}:{port}/api/v1 (docs at /docs)")
