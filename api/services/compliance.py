@@ -27,6 +27,7 @@ Definitions (documented in docs/api.md):
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +50,7 @@ log = logging.getLogger("yiju.api")
 DAY_MINUTES = 1440.0
 # How far back an overflow violation may have opened and still count.
 OVERFLOW_LOOKBACK_DAYS = 7
-# Shared by all requests; each compliance computation runs its five reads on it.
+# Shared by all requests; each compliance computation runs its four reads on it.
 _POOL = ThreadPoolExecutor(max_workers=10, thread_name_prefix="yiju-compliance")
 
 COMMUNITY_COLUMNS = [
@@ -97,6 +98,7 @@ def compute_daily(
     at_ms: int | None = None,
 ) -> pd.DataFrame:
     """One row per community of the scope and local day (columns `COMMUNITY_COLUMNS`)."""
+    started = time.perf_counter()
     at = now_ms() if at_ms is None else at_ms
     communities = scope.communities(registry)
     ids = {c.id for c in communities}
@@ -138,6 +140,14 @@ def compute_daily(
             row["meets_standard"] = not row["failing"]
             rows.append(row)
     frame = pd.DataFrame(rows, columns=COMMUNITY_COLUMNS)
+    log.debug(
+        "compliance %s..%s: %d communities × %d days in %.0f ms",
+        scope.first,
+        scope.last,
+        len(communities),
+        len(scope.days),
+        (time.perf_counter() - started) * 1000,
+    )
     return frame.sort_values(["date", "town", "community"], ignore_index=True, kind="stable")
 
 
