@@ -42,7 +42,7 @@ class ServiceOptions:
     consumer: ConsumerOptions = field(default_factory=ConsumerOptions)
     thresholds: RuleThresholds = DEFAULT_THRESHOLDS
     # Message time allowed to arrive late before time-based checks run past it.
-    lateness_ms: int = 120_000
+    lateness_ms: int = 300_000
     restore: bool = True
     stats_interval_s: float = 10.0
 

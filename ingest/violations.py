@@ -65,7 +65,7 @@ class ViolationPipeline:
         registry: Registry,
         *,
         thresholds: RuleThresholds = DEFAULT_THRESHOLDS,
-        lateness_ms: int = 120_000,
+        lateness_ms: int = 300_000,
         group: str = "yiju-ingest",
         influx: InfluxClient | None = None,
     ) -> None:
