@@ -8,12 +8,15 @@ path of its log, so no job stays "queued" forever.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -116,10 +119,24 @@ class PlanJobs:
         self.store.save(record)
         log.warning("plan %s failed: %s", plan_id, message)
 
-    def stop_all(self) -> None:
-        """Terminate planning processes still running (on shutdown)."""
+    def stop_all(self, grace_s: float = 5.0) -> None:
+        """Stop planning processes still running (on shutdown): SIGTERM to each job's
+        process group (a job may start helpers), SIGKILL after `grace_s`."""
         with self._lock:
-            processes = list(self._running.values())
+            processes = [p for p in self._running.values() if p.poll() is None]
         for process in processes:
-            if process.poll() is None:
-                process.terminate()
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("plan process %d ignored SIGTERM; killing it", process.pid)
+            # Helpers left in the group go too, even when the job itself has exited.
+            _signal_group(process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Signal the job's own process group (it leads one: `start_new_session=True`)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
