@@ -12,8 +12,9 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from core import credentials
+from core.registry import Registry
 from core.settings import Settings
-from core.topics import DEFAULT_PREFIX
+from core.topics import DEFAULT_PREFIX, Topics
 from yiju.localservices import LocalStack
 
 
@@ -74,3 +75,26 @@ def broker_tap(local_stack: LocalStack) -> Iterator[BrokerTap]:
     tap = BrokerTap.open(local_stack.settings)
     yield tap
     tap.close()
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _clear_retained_status(local_stack: LocalStack, small_district: Registry) -> Iterator[None]:
+    """After the simulator tests, remove the cameras' retained statuses they left on the
+    shared broker, so other parts' tests start from a clean retained state."""
+    yield
+    from simulators.wire import Connection
+
+    s = local_stack.settings
+    account = credentials.SIMULATOR
+    conn = Connection(
+        s.mqtt_host,
+        s.mqtt_port,
+        client_id=f"cleanup-{uuid.uuid4().hex[:6]}",
+        username=account,
+        password=credentials.service_password(s, account),
+    )
+    conn.connect()
+    topics = Topics(s.topic_prefix)
+    for camera in small_district.cameras:
+        conn.publish(topics.status("camera", camera.id), b"", retain=True)
+    conn.close()
