@@ -13,11 +13,13 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.settings import Settings
 
 KEY_PREFIX = "yiju_"
 
@@ -39,6 +41,11 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.DISPATCHER: frozenset({Scope.READ, Scope.PLAN}),
     Role.ADMIN: frozenset({Scope.READ, Scope.PLAN, Scope.ADMIN}),
 }
+
+
+def keys_file_path(settings: Settings) -> Path:
+    """`YIJU_API_KEYS_FILE`, or `<data_dir>/api-keys.jsonl`."""
+    return settings.api_keys_file or settings.data_dir / "api-keys.jsonl"
 
 
 def hash_key(key: str, salt: str) -> str:
@@ -144,17 +151,39 @@ def remove_key(path: Path, name: str) -> bool:
 
 
 class KeyRing:
-    """The keys the API accepts."""
+    """The keys the API accepts: fixed ones (environment, tests) and the keys file, which
+    is read again when it changes, so `yiju api keys create/revoke` needs no restart."""
 
-    def __init__(self, keys: list[ApiKey]) -> None:
-        self.keys = list(keys)
+    def __init__(self, keys: list[ApiKey], keys_file: Path | None = None) -> None:
+        self.fixed = list(keys)
+        self.keys_file = keys_file
+        self._file_keys: list[ApiKey] = []
+        self._file_stamp: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+        self._refresh()
 
     @classmethod
     def load(cls, env_value: str | None, keys_file: Path | None) -> KeyRing:
-        keys = parse_env_keys(env_value) if env_value else []
-        if keys_file is not None:
-            keys.extend(read_keys_file(keys_file))
-        return cls(keys)
+        return cls(parse_env_keys(env_value) if env_value else [], keys_file)
+
+    @property
+    def keys(self) -> list[ApiKey]:
+        self._refresh()
+        return self.fixed + self._file_keys
+
+    def _refresh(self) -> None:
+        if self.keys_file is None:
+            return
+        try:
+            info = self.keys_file.stat()
+            stamp: tuple[int, int] | None = (info.st_mtime_ns, info.st_size)
+        except FileNotFoundError:
+            stamp = None
+        with self._lock:
+            if stamp == self._file_stamp:
+                return
+            self._file_keys = read_keys_file(self.keys_file) if stamp else []
+            self._file_stamp = stamp
 
     def find(self, key: str) -> ApiKey | None:
         # Every stored key is checked, so the time taken does not say which one matched.

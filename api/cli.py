@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from api.auth import ApiKey, Role, new_key, read_keys_file, remove_key
+from api.auth import ApiKey, Role, keys_file_path, new_key, read_keys_file, remove_key
 from api.auth import append_key as store_key
 from core.errors import ConfigError
 from core.registry import load_registry
@@ -37,10 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _keys_file(args: argparse.Namespace) -> Path:
-    if args.file is not None:
-        return Path(args.file)
-    settings = get_settings()
-    return settings.api_keys_file or settings.data_dir / "api-keys.jsonl"
+    return Path(args.file) if args.file is not None else keys_file_path(get_settings())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -67,8 +64,6 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     path = _keys_file(args)
     secret = new_key()
     store_key(path, ApiKey.from_secret(args.name, Role(args.role), secret))
-    if args.file is None and get_settings().api_keys_file is None:
-        print(f"note: set YIJU_API_KEYS_FILE={path} so the API reads this file")
     print(f"key for {args.name} ({args.role}), stored hashed in {path}; shown only now:")
     print(secret)
     return 0

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api.auth import KeyRing
+from api.auth import KeyRing, keys_file_path
 from api.config import ApiConfig, ComplianceThresholds
 from api.errors import install_error_handlers
 from api.routes import communities, compliance, devices, dispatch, health, plans, towns, violations
@@ -55,7 +55,7 @@ def create_app(
     config = ApiConfig()
     if keys is None:
         env_keys = config.api_keys.get_secret_value() if config.api_keys else None
-        keys = KeyRing.load(env_keys, settings.api_keys_file)
+        keys = KeyRing.load(env_keys, keys_file_path(settings))
     if not keys.keys:
         log.warning("no API keys configured: every request but /health will get 401")
     owns_influx = influx is None

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import ApiKey, KeyRing, Role, append_key, parse_env_keys, read_keys_file
+from api.auth import (
+    ApiKey,
+    KeyRing,
+    Role,
+    append_key,
+    parse_env_keys,
+    read_keys_file,
+    remove_key,
+)
 from core.errors import ConfigError
 from core.plans import PlanStore
 from tests.api.conftest import auth
@@ -145,3 +153,16 @@ def test_duplicate_key_name_refused(tmp_path: Path) -> None:
     append_key(path, ApiKey.from_secret("x", Role.OFFICE, "k1"))
     with pytest.raises(ConfigError, match="already has a key"):
         append_key(path, ApiKey.from_secret("x", Role.ADMIN, "k2"))
+
+
+def test_keys_file_changes_apply_without_restart(tmp_path: Path) -> None:
+    """A key created or revoked in the file is seen by a running key ring."""
+    path = tmp_path / "keys.jsonl"
+    ring = KeyRing.load(None, path)
+    assert ring.find("late-key") is None
+    append_key(path, ApiKey.from_secret("late", Role.DISPATCHER, "late-key"))
+    found = ring.find("late-key")
+    assert found is not None
+    assert found.role is Role.DISPATCHER
+    remove_key(path, "late")
+    assert ring.find("late-key") is None
