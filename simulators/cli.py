@@ -9,6 +9,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from core.localday import from_ms
 from core.registry import load_registry
@@ -150,7 +151,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     path = args.district or default_registry_path(settings)
     registry = load_registry(path)
     tz = registry.district.tz
-    start = args.start or datetime.now().astimezone().strftime("%Y-%m-%dT00:00")
+    start = args.start or datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%dT00:00")
     start_ms = parse_start(start, tz)
     truth = args.truth or (
         settings.data_dir / "truth" / f"{from_ms(start_ms, tz):%Y%m%dT%H%M}-seed{args.seed}.jsonl"

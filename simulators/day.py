@@ -12,7 +12,6 @@ QoS 1, waits for every acknowledgement, writes the truth log and returns a
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -26,35 +25,14 @@ from zoneinfo import ZoneInfo
 from core.registry import Registry
 from core.settings import Settings
 from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
-from core.topics import Topics
-from simulators.clock import SimClock, StopSignal
-from simulators.dispatch import DispatchListener
-from simulators.engine import DistrictSim
 from simulators.faults import FaultConfig
-from simulators.links import LinkPool, sample_devices
-from simulators.truth import FaultRecord, ViolationRecord, write_truth_log
+from simulators.links import sample_devices
+from simulators.runner import PartOptions, PartResult, Progress, run_part
+from simulators.truth import write_truth_log
+
+__all__ = ["DaySummary", "Progress", "parse_start", "run_day"]
 
 log = logging.getLogger("yiju.simulators")
-
-PROGRESS_EVERY_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    sim_ms: int
-    start_ms: int
-    end_ms: int
-    messages: dict[str, int]
-    published: int
-    wall_s: float
-
-    @property
-    def rate(self) -> float:
-        return self.published / self.wall_s if self.wall_s > 0 else 0.0
-
-    @property
-    def done(self) -> float:
-        return (self.sim_ms - self.start_ms) / max(1, self.end_ms - self.start_ms)
 
 
 @dataclass
@@ -84,37 +62,6 @@ class DaySummary:
     def rate(self) -> float:
         """Messages per second while the clock ran."""
         return self.published / self.run_s if self.run_s > 0 else 0.0
-
-
-@dataclass
-class PartResult:
-    """What one simulating process did (the whole district, or some towns of it)."""
-
-    messages: dict[str, int]
-    acknowledged: int
-    rejected: int
-    violations: list[ViolationRecord]
-    faults: list[FaultRecord]
-    routes_taken: int
-    reached_ms: int
-    dispatch_rejected: int
-    run_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class PartOptions:
-    """Everything a simulating process needs besides settings and its registry."""
-
-    start_ms: int
-    hours: float
-    speed: float
-    seed: int
-    faults: FaultConfig
-    direct_devices: frozenset[str]
-    thresholds: RuleThresholds = DEFAULT_THRESHOLDS
-    follow_dispatch: bool = True
-    window: int = 500
-    position_interval_s: int = 60
 
 
 def parse_start(start: datetime | int | str, tz: str) -> int:
@@ -185,90 +132,6 @@ def run_day(
         parts = run_parallel(settings, registry, options, workers, stop_event, progress)
     wall = time.monotonic() - began
     return _summarise(registry, options, parts, truth_path, wall, workers)
-
-
-def run_part(
-    settings: Settings,
-    registry: Registry,
-    options: PartOptions,
-    stop_event: StopSignal | None = None,
-    progress: Callable[[Progress], None] | None = None,
-    ready: Callable[[], object] | None = None,
-) -> PartResult:
-    """Simulate `registry` in this process; `ready` is called once connected, right
-    before the clock starts (worker processes wait for each other there)."""
-    o = options
-    clock = SimClock(o.start_ms, o.hours, o.speed, stop_event=stop_event)
-    direct = o.direct_devices & registry.devices.keys()
-    sim = DistrictSim(
-        registry,
-        start_ms=o.start_ms,
-        end_ms=clock.end_ms,
-        seed=o.seed,
-        faults=o.faults,
-        topics=Topics(settings.topic_prefix),
-        direct_devices=frozenset(direct),
-        thresholds=o.thresholds,
-        position_interval_s=o.position_interval_s,
-    )
-    clock.max_step_ms = sim.min_interval_ms
-    # The registry and the models are long-lived; keeping them out of the cyclic
-    # collector's generations stops full collections from eating a third of the
-    # time of a district-scale run.
-    gc.freeze()
-    pool = LinkPool(settings, registry, direct, window=o.window)
-    listener = DispatchListener(settings, sim.fleet.agents) if o.follow_dispatch else None
-    reached = o.start_ms
-    try:
-        pool.open()
-        if listener is not None:
-            listener.start()
-        if ready is not None:
-            ready()
-        began = reported = time.monotonic()
-        opening = sim.opening()
-        pool.publish(opening)
-        sim.delivered(opening)
-        for t0, t1 in clock.steps():
-            if listener is not None:
-                for topic, payload in listener.drain():
-                    sim.dispatch(topic, payload, t0)
-            batch = sim.step(t0, t1)
-            pool.publish(batch)
-            pool.flush()
-            sim.delivered(batch)
-            reached = t1
-            now = time.monotonic()
-            if progress is not None and (now - reported >= PROGRESS_EVERY_S or t1 >= clock.end_ms):
-                reported = now
-                messages = dict(sim.published)
-                progress(
-                    Progress(
-                        t1, o.start_ms, clock.end_ms, messages, sum(messages.values()), now - began
-                    )
-                )
-        leftovers = sim.leftovers()
-        pool.publish(leftovers)
-        sim.delivered(leftovers)
-        pool.close()
-        run_s = time.monotonic() - began
-    except BaseException:
-        pool.abort()
-        raise
-    finally:
-        if listener is not None:
-            listener.stop()
-    return PartResult(
-        messages=dict(sim.published),
-        acknowledged=pool.acknowledged,
-        rejected=pool.rejected,
-        violations=sim.finish(reached),
-        faults=sim.referee.faults,
-        routes_taken=sim.fleet.routes_taken,
-        reached_ms=reached,
-        dispatch_rejected=sim.dispatch_rejected,
-        run_s=run_s,
-    )
 
 
 def _summarise(

@@ -29,8 +29,8 @@ from typing import Any
 from core.registry import Registry
 from core.settings import Settings
 from simulators.clock import SimClock, StopSignal
-from simulators.day import PROGRESS_EVERY_S, PartOptions, PartResult, Progress, run_part
 from simulators.profiles import LocalTime
+from simulators.runner import PROGRESS_EVERY_S, PartOptions, PartResult, Progress, run_part
 from simulators.sewers import plan_storms
 
 log = logging.getLogger("yiju.simulators")
