@@ -14,6 +14,8 @@ from api.services import devices
 from core.localday import MS_PER_HOUR, now_ms
 from core.registry import DeviceRef, Registry
 
+MAX_BUCKETS = 5000
+
 router = APIRouter(prefix="/devices", tags=["devices"], responses={**ERROR_RESPONSES, **NOT_FOUND})
 
 
@@ -55,6 +57,8 @@ def recent_series(
     every_min: Annotated[int, Query(ge=1, le=1440, description="bucket length")] = 15,
 ) -> DeviceSeriesPublic:
     device = _device(registry, device_id)
+    if hours * 60 // every_min > MAX_BUCKETS:
+        raise bad_parameter(f"hours/every_min gives more than {MAX_BUCKETS} buckets")
     name = field or devices.SOURCES[device.kind].default_field
     end = now_ms()
     try:

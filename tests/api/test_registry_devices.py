@@ -44,6 +44,7 @@ def test_communities_of_a_town(client: TestClient, case: Case) -> None:
         ("/compliance?format=xml", 422),
         ("/devices/nope/latest", 404),
         ("/devices/bin-gc-c001-p01/series?field=color", 422),
+        ("/devices/bin-gc-c001-p01/series?hours=744&every_min=1", 422),
         ("/plans/garbage-2026-01-01-00000000", 404),
         ("/plans/..%2F..%2Fsecrets", 404),
         ("/routes/none", 404),
