@@ -68,6 +68,8 @@ def scorecard(
     tz = registry.district.tz
     last = check_day(date_to, "to") if date_to else today(tz)
     first = check_day(date_from, "from") if date_from else last - dt.timedelta(days=29)
+    if last > today(tz):
+        raise bad_parameter(f"to ({last}) is in the future")
     if first > last:
         raise bad_parameter(f"from ({first}) is after to ({last})")
     if (last - first).days + 1 > MAX_RANGE_DAYS:

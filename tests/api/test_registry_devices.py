@@ -37,6 +37,7 @@ def test_communities_of_a_town(client: TestClient, case: Case) -> None:
         ("/communities/nowhere/scorecard", 404),
         ("/communities/gc-c001/scorecard?from=2026-11-20&to=2026-11-01", 422),
         ("/communities/gc-c001/scorecard?from=2026-13-01", 422),
+        ("/communities/gc-c001/scorecard?to=2099-01-01", 422),
         ("/communities/gc-c001/scorecard?from=2020-01-01&to=2026-01-01", 422),
         ("/compliance?date=2026-02-30", 422),
         ("/compliance?date=2999-01-01", 422),
