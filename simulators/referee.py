@@ -123,31 +123,39 @@ class Referee:
         return out
 
     def _not_cleared(self, end_ms: int) -> list[ViolationRecord]:
-        """Points without a clearance between each local day's start and its cut-off."""
-        out = []
+        """Points without a clearance between each local day's start and its cut-off.
+
+        Each closes at the first clearance after its cut-off; a point still not
+        cleared at the next day's cut-off gets that day's violation instead, and the
+        old one closes 1 ms before it (one open `bin_not_cleared` per point at a time).
+        """
+        days = []
         day = local_date(self.start_ms, self.tz)
-        while True:
-            cutoff = at_local(day, self.thr.cutoff_time, self.tz)
-            if cutoff >= end_ms:
-                break
+        while (cutoff := at_local(day, self.thr.cutoff_time, self.tz)) < end_ms:
             if cutoff >= self.start_ms:
-                day_start = day_start_ms(day, self.tz)
-                for point in self.registry.collection_points:
-                    clears = self._clears.get(point.id, [])
-                    if any(day_start <= c <= cutoff for c in clears):
-                        continue
-                    later = [c for c in clears if c > cutoff]
-                    out.append(
-                        ViolationRecord(
-                            cutoff,
-                            ViolationKind.BIN_NOT_CLEARED,
-                            point.id,
-                            point.community_id,
-                            self.registry.town_of(point.community_id),
-                            min(later) if later else None,
-                        )
-                    )
+                days.append((day_start_ms(day, self.tz), cutoff))
             day += timedelta(days=1)
+        next_cutoff = [c for _, c in days[1:]] + [None]
+        out = []
+        for (day_start, cutoff), following in zip(days, next_cutoff, strict=True):
+            for point in self.registry.collection_points:
+                clears = self._clears.get(point.id, [])
+                if any(day_start <= c <= cutoff for c in clears):
+                    continue
+                later = [c for c in clears if c > cutoff]
+                end = min(later) if later else None
+                if following is not None and (end is None or end > following):
+                    end = following - 1
+                out.append(
+                    ViolationRecord(
+                        cutoff,
+                        ViolationKind.BIN_NOT_CLEARED,
+                        point.id,
+                        point.community_id,
+                        self.registry.town_of(point.community_id),
+                        end,
+                    )
+                )
         return out
 
     def _pest_overdue(self, end_ms: int) -> list[ViolationRecord]:

@@ -157,3 +157,25 @@ def test_pest_overdue_counts_from_the_start_or_the_last_visit(
         if v.kind is ViolationKind.PEST_OVERDUE and v.subject == site.id
     ]
     assert got == [(start + 10 * day, None)]
+
+
+def test_bin_not_cleared_one_open_per_point_across_days(
+    small_district: Registry, start: int
+) -> None:
+    """Still not cleared at the next day's cut-off: the old violation closes 1 ms before
+    it and a new one opens; a clearance the next day closes the old one."""
+    referee = Referee(small_district, DEFAULT_THRESHOLDS, start)
+    first, second = (p.id for p in small_district.collection_points[:2])
+    day = 24 * 60 * MIN
+    cutoff = start + 22 * 60 * MIN
+    referee.observe(Fact("cleared", second, cutoff + day - 60 * MIN, 0))  # next day, in time
+    spans = sorted(
+        (v.subject, v.start_ms, v.end_ms)
+        for v in referee.finish(start + 2 * day)
+        if v.kind is ViolationKind.BIN_NOT_CLEARED and v.subject in (first, second)
+    )
+    assert spans == [
+        (first, cutoff, cutoff + day - 1),
+        (first, cutoff + day, None),
+        (second, cutoff, cutoff + day - 60 * MIN),
+    ]
