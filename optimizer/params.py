@@ -38,6 +38,10 @@ class SolveParams:
     # Start the search from the optimizer's own constructed routes ("construct") or
     # from OR-Tools' first-solution strategy alone ("ortools").
     initial: str = "construct"
+    # Required stops may be dropped at `drop_penalty` (so an overloaded fleet still
+    # gets a plan); False makes them hard, which only suits instances known feasible.
+    droppable: bool = True
+    gls_lambda: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.time_limit_s <= 3600:

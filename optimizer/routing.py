@@ -149,6 +149,8 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
             for a, b in zip(windows, windows[1:], strict=False):
                 if b.open_s - a.close_s > 1:
                     cumul.RemoveInterval(a.close_s + 1, b.open_s - 1)
+        if node.stop.required and not params.droppable:
+            continue
         penalty = params.drop_penalty if node.stop.required else max(1, node.stop.prize)
         routing.AddDisjunction([index], penalty)
     if load_dim is not None:
@@ -164,6 +166,7 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
     search.local_search_metaheuristic = getattr(
         routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic
     )
+    search.guided_local_search_lambda_coefficient = params.gls_lambda
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     search.log_search = params.log_search
     progress = _Progress(problem.name, routing)
@@ -280,8 +283,8 @@ def _with_break(visits: list[Visit], assignment: pywrapcp.Assignment, interval: 
             if not element.PerformedValue():
                 return visits
             start, duration = element.StartValue(), element.DurationValue()
-            if start >= visits[-1].arrival_s:
-                return visits  # the route ends before its break would start
+            if start >= visits[-1].arrival_s or start + duration <= visits[0].departure_s:
+                return visits  # taken at the depot before leaving or after the route
             pos = next((k for k, vis in enumerate(visits) if vis.arrival_s > start), len(visits) - 1)
             pos = max(1, pos)
             before = visits[pos - 1]

@@ -48,7 +48,9 @@ def validate_route(
     speed = config.speed_kmh / 3.6
     breaks = [x for x in stops if x.kind is StopKind.BREAK]
     latest_break = _clock(shift.break_start) + config.break_slack_s
-    if shift.break_min and len(breaks) != 1 and from_s < latest_break < s[-1]:
+    earliest_break = _clock(shift.break_start) - config.break_slack_s
+    working = d[0] < earliest_break and latest_break < s[-1]
+    if shift.break_min and len(breaks) != 1 and from_s < latest_break and working:
         problems.append(f"{route.vehicle_id} works past {latest_break} s without its break")
     if len(breaks) > 1:
         problems.append(f"{route.vehicle_id} has {len(breaks)} breaks")
