@@ -135,9 +135,9 @@ class Referee:
             if cutoff >= self.start_ms:
                 days.append((day_start_ms(day, self.tz), cutoff))
             day += timedelta(days=1)
-        next_cutoff = [c for _, c in days[1:]] + [None]
         out = []
-        for (day_start, cutoff), following in zip(days, next_cutoff, strict=True):
+        for k, (day_start, cutoff) in enumerate(days):
+            following = days[k + 1][1] if k + 1 < len(days) else None
             for point in self.registry.collection_points:
                 clears = self._clears.get(point.id, [])
                 if any(day_start <= c <= cutoff for c in clears):
