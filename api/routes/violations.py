@@ -46,7 +46,10 @@ def get_violations(
     status: Literal["open", "closed"] | None = None,
     start: Annotated[
         dt.datetime | None,
-        Query(alias="from", description="opened at or after (ISO 8601; default: 7 days ago)"),
+        Query(
+            alias="from",
+            description="opened at or after (ISO 8601; default: 7 days ago, 92 for status=open)",
+        ),
     ] = None,
     end: Annotated[
         dt.datetime | None, Query(alias="to", description="opened before (default: now)")
@@ -60,7 +63,9 @@ def get_violations(
     if community is not None:
         check_community(registry, community)
     end_ms = _ms(end, tz, "to") if end else now_ms() + 1
-    start_ms = _ms(start, tz, "from") if start else end_ms - 7 * MS_PER_DAY
+    # "What is open now" looks back as far as a range may; other questions a week.
+    lookback = MAX_RANGE_MS if status == "open" else 7 * MS_PER_DAY
+    start_ms = _ms(start, tz, "from") if start else end_ms - lookback
     if start_ms > end_ms:
         raise bad_parameter("from is after to")
     if end_ms - start_ms > MAX_RANGE_MS:
