@@ -193,28 +193,33 @@ def _reduce(calc: str, values: list[Any]) -> Any:
 
 
 def group_by(frames: list[Frame], options: dict[str, Any]) -> list[Frame]:
+    """Grafana's groupBy: per frame, group on the configured fields it has (in the
+    frame's order), aggregate the configured ones; a frame with none is dropped."""
     specs = options["fields"]
-    keys = [n for n, s in specs.items() if s["operation"] == "groupby"]
+    wanted = {n for n, s in specs.items() if s["operation"] == "groupby"}
+    if not wanted:
+        return frames
     out = []
     for f in frames:
-        if not all(k in f.fields for k in keys):
-            out.append(f)
+        keys = [n for n in f.fields if n in wanted]
+        if not keys:
             continue
         groups: dict[tuple[Any, ...], list[Row]] = {}
         for row in f.rows:
             groups.setdefault(tuple(row.get(k) for k in keys), []).append(row)
         fields = list(keys)
+        aggregated = [
+            (n, specs[n]["aggregations"])
+            for n in f.fields
+            if specs.get(n, {}).get("operation") == "aggregate" and specs[n]["aggregations"]
+        ]
+        fields += [f"{n} ({calc})" for n, calcs in aggregated for calc in calcs]
         rows = []
         for key, members in groups.items():
             row = dict(zip(keys, key, strict=True))
-            for name, spec in specs.items():
-                if spec["operation"] != "aggregate" or name not in f.fields:
-                    continue
-                for calc in spec["aggregations"]:
-                    label = f"{name} ({calc})"
-                    row[label] = _reduce(calc, [m.get(name) for m in members])
-                    if label not in fields:
-                        fields.append(label)
+            for name, calcs in aggregated:
+                for calc in calcs:
+                    row[f"{name} ({calc})"] = _reduce(calc, [m.get(name) for m in members])
             rows.append(row)
         out.append(Frame(f.name, fields, rows, f.labels))
     return out

@@ -245,6 +245,16 @@ def geomap(title: str, targets: Targets, *, color_field: str, **kw: Any) -> Pane
             "thresholds": thresholds(Threshold(GREEN), Threshold(ORANGE, 1), Threshold(RED, 3)),
             "color": {"mode": "thresholds"},
             "noValue": "0",
+            # A community with nothing open has no count after the join: show it as 0.
+            "mappings": [
+                {
+                    "type": "special",
+                    "options": {
+                        "match": "null+nan",
+                        "result": {"text": "0", "color": GREEN, "index": 0},
+                    },
+                }
+            ],
         },
         **kw,
     )

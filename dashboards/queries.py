@@ -75,39 +75,33 @@ def latest_violation_state(
     )
 
 
-def open_violations(filters: Sequence[str], kinds: Sequence[ViolationKind] = ()) -> str:
-    """One row per open violation: community, town, kind, subject; time = since when."""
-    columns = ", ".join(q(c) for c in ("community", "town", "kind", "subject", "state"))
+OPEN_COLUMNS = ("community", "town", "kind", "subject", "state")
+
+
+def open_violations(
+    filters: Sequence[str],
+    kinds: Sequence[ViolationKind] = (),
+    columns: Sequence[str] = OPEN_COLUMNS,
+) -> str:
+    """One row per open violation (no grouping: InfluxDB is several times faster
+    returning rows than grouping a subquery); the row's time is since when."""
+    selected = ", ".join(col(V, c) for c in columns)
     return (
-        f"SELECT {columns} FROM ({latest_violation_state(filters, kinds)}) "
+        f"SELECT {selected} FROM ({latest_violation_state(filters, kinds)}) "
         f"WHERE {q('state')} = {OPEN}"
     )
 
 
-def open_count(
-    filters: Sequence[str], group_by: Sequence[str], kinds: Sequence[ViolationKind] = ()
-) -> str:
-    """Open violations counted per `group_by`, with 0 for groups whose violations closed."""
-    groups = ", ".join(q(t) for t in group_by)
-    latest = latest_violation_state(filters, kinds)
-    opened = (
-        f"SELECT count({q('state')}) AS {q('open')} FROM ({latest}) "
-        f"WHERE {q('state')} = {OPEN} GROUP BY {groups}"
-    )
-    zero = (
-        f"SELECT count({q('state')}) * 0 AS {q('open')} FROM {q(V.name)} "
-        f"WHERE {where([*filters, kind_is(kinds), lookback(OPEN_LOOKBACK)])} GROUP BY {groups}"
-    )
-    return f"SELECT sum({q('open')}) AS {q('open')} FROM ({opened}), ({zero}) GROUP BY {groups}"
-
-
 def open_count_now(kind: ViolationKind) -> str:
-    """Per violation series, 1 when it is open now (alert rules: no Grafana variables)."""
-    series = ", ".join(q(t) for t in ("community", "town", "subject"))
+    """Per violation series, 1 when it is open now (alert rules: no Grafana variables).
+
+    `GROUP BY *` keeps the inner series' tags (kind, community, town, subject) as the
+    alert's labels, and InfluxDB 1.x answers it several times faster than naming them.
+    """
     inner = latest_violation_state([], [kind], until="now()")
     return (
         f"SELECT count({q('state')}) AS {q('open')} FROM ({inner}) "
-        f"WHERE {q('state')} = {OPEN} GROUP BY {series}"
+        f"WHERE {q('state')} = {OPEN} GROUP BY *"
     )
 
 

@@ -63,15 +63,28 @@ def open_by_kind() -> Panel:
 
 
 def community_map() -> Panel:
+    place = ["community", "town", "name", "lat", "lon"]
     return p.geomap(
         "Communities by open violations",
         [
             Target("A", qb.community_info([TOWN], ["name", "lat", "lon"], ["community", "town"])),
-            Target("B", qb.open_count([TOWN], ["community"])),
+            Target("B", qb.open_violations([TOWN], columns=["community", "subject", "state"])),
         ],
         color_field="open",
-        transformations=[p.drop_time(), p.join_on("community")],
+        transformations=[
+            p.drop_time(),
+            p.transform(
+                "groupBy",
+                fields={
+                    **{f: {"operation": "groupby", "aggregations": []} for f in place},
+                    "subject": {"operation": "aggregate", "aggregations": ["count"]},
+                },
+            ),
+            p.rename({"subject (count)": "open"}),
+            p.join_on("community"),
+        ],
         width=12,
+        description="Green: no open violation (no count); orange from 1, red from 3.",
     )
 
 

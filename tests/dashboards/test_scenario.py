@@ -60,7 +60,7 @@ def test_wall_flags_exactly_the_open_violations(influx_db: InfluxClient, known: 
     on_map = {r["community"]: r for r in wall.panels["Communities by open violations"].rows()}
     assert set(on_map) == {c.id for c in known.communities.values()}
     for community, row in on_map.items():
-        assert row["open"] == known.open_by_community.get(community), community
+        assert row["open"] == (known.open_by_community.get(community) or None), community
         assert row["lat"]
         assert row["lon"]
         assert row["name"]
