@@ -31,7 +31,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,20 +58,62 @@ DROP_M = 10_000_000  # objective penalty of a left-out stop, both solvers
 # literature (exact methods, one-decimal Solomon distances; R108 from heuristics).
 # The hierarchical (fewest vehicles first) values are larger on R1, RC1, R2 and RC2.
 BKS: dict[str, float] = {
-    "C101": 827.3, "C102": 827.3, "C103": 826.3, "C104": 822.9, "C105": 827.3,
-    "C106": 827.3, "C107": 827.3, "C108": 827.3, "C109": 827.3,
-    "C201": 589.1, "C202": 589.1, "C203": 588.7, "C204": 588.1, "C205": 586.4,
-    "C206": 586.0, "C207": 585.8, "C208": 585.8,
-    "R101": 1637.7, "R102": 1466.6, "R103": 1208.7, "R104": 971.5, "R105": 1355.3,
-    "R106": 1234.6, "R107": 1064.6, "R108": 932.1, "R109": 1146.9, "R110": 1068.0,
-    "R111": 1048.7, "R112": 948.6,
-    "R201": 1143.2, "R202": 1029.6, "R203": 870.8, "R204": 731.3, "R205": 949.8,
-    "R206": 875.9, "R207": 794.0, "R208": 701.0, "R209": 854.8, "R210": 900.5,
+    "C101": 827.3,
+    "C102": 827.3,
+    "C103": 826.3,
+    "C104": 822.9,
+    "C105": 827.3,
+    "C106": 827.3,
+    "C107": 827.3,
+    "C108": 827.3,
+    "C109": 827.3,
+    "C201": 589.1,
+    "C202": 589.1,
+    "C203": 588.7,
+    "C204": 588.1,
+    "C205": 586.4,
+    "C206": 586.0,
+    "C207": 585.8,
+    "C208": 585.8,
+    "R101": 1637.7,
+    "R102": 1466.6,
+    "R103": 1208.7,
+    "R104": 971.5,
+    "R105": 1355.3,
+    "R106": 1234.6,
+    "R107": 1064.6,
+    "R108": 932.1,
+    "R109": 1146.9,
+    "R110": 1068.0,
+    "R111": 1048.7,
+    "R112": 948.6,
+    "R201": 1143.2,
+    "R202": 1029.6,
+    "R203": 870.8,
+    "R204": 731.3,
+    "R205": 949.8,
+    "R206": 875.9,
+    "R207": 794.0,
+    "R208": 701.0,
+    "R209": 854.8,
+    "R210": 900.5,
     "R211": 746.7,
-    "RC101": 1619.8, "RC102": 1457.4, "RC103": 1258.0, "RC104": 1132.3,
-    "RC105": 1513.7, "RC106": 1372.7, "RC107": 1207.8, "RC108": 1114.2,
-    "RC201": 1261.8, "RC202": 1092.3, "RC203": 923.7, "RC204": 783.5,
-    "RC205": 1154.0, "RC206": 1051.1, "RC207": 962.9, "RC208": 776.1,
+    "RC101": 1619.8,
+    "RC102": 1457.4,
+    "RC103": 1258.0,
+    "RC104": 1132.3,
+    "RC105": 1513.7,
+    "RC106": 1372.7,
+    "RC107": 1207.8,
+    "RC108": 1114.2,
+    "RC201": 1261.8,
+    "RC202": 1092.3,
+    "RC203": 923.7,
+    "RC204": 783.5,
+    "RC205": 1154.0,
+    "RC206": 1051.1,
+    "RC207": 962.9,
+    "RC208": 776.1,
 }
 
 
@@ -91,8 +133,12 @@ def read_solomon(path: Path) -> Solomon:
     if path.suffix.lower() == ".xml":
         root = ET.parse(path).getroot()
         nodes = {int(n.get("id", "0")): n for n in root.iter("node")}
-        xy = np.array([[float(nodes[i].findtext("cx", "0")), float(nodes[i].findtext("cy", "0"))]
-                       for i in sorted(nodes)])
+        xy = np.array(
+            [
+                [float(nodes[i].findtext("cx", "0")), float(nodes[i].findtext("cy", "0"))]
+                for i in sorted(nodes)
+            ]
+        )
         profile = root.find("fleet/vehicle_profile")
         assert profile is not None
         n = len(nodes)
@@ -105,14 +151,30 @@ def read_solomon(path: Path) -> Solomon:
             due[i] = int(float(req.findtext("tw/end", "0")))
             service[i] = int(float(req.findtext("service_time", "0")))
         name = path.stem.split("_")[0].upper()
-        return Solomon(name, int(profile.get("number", "25")),
-                       int(float(profile.findtext("capacity", "0"))), xy, demand, ready, due, service)
+        return Solomon(
+            name,
+            int(profile.get("number", "25")),
+            int(float(profile.findtext("capacity", "0"))),
+            xy,
+            demand,
+            ready,
+            due,
+            service,
+        )
     lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
     vehicles, capacity = int(lines[2][0]), int(lines[2][1])
     rows = [list(map(float, ln)) for ln in lines if len(ln) == 7 and ln[0].isdigit()]
     xy = np.array([[r[1], r[2]] for r in rows])
-    return Solomon(lines[0][0].upper(), vehicles, capacity, xy, [int(r[3]) for r in rows],
-                   [int(r[4]) for r in rows], [int(r[5]) for r in rows], [int(r[6]) for r in rows])
+    return Solomon(
+        lines[0][0].upper(),
+        vehicles,
+        capacity,
+        xy,
+        [int(r[3]) for r in rows],
+        [int(r[4]) for r in rows],
+        [int(r[5]) for r in rows],
+        [int(r[6]) for r in rows],
+    )
 
 
 def solomon_matrix(inst: Solomon) -> np.ndarray:
@@ -132,16 +194,27 @@ def solomon_problem(inst: Solomon) -> Problem:
     b = ProblemBuilder(inst.name)
     depot = b.add_depot("depot", 0.0, 0.0)
     for i in range(1, len(inst.demand)):
-        b.add_stop(f"c{i}", 0.0, 0.0, demand_kg=inst.demand[i], service_s=inst.service[i] * SCALE,
-                   windows=[TimeWindow(inst.ready[i] * SCALE, inst.due[i] * SCALE)])
+        b.add_stop(
+            f"c{i}",
+            0.0,
+            0.0,
+            demand_kg=inst.demand[i],
+            service_s=inst.service[i] * SCALE,
+            windows=[TimeWindow(inst.ready[i] * SCALE, inst.due[i] * SCALE)],
+        )
     for k in range(inst.vehicles):
-        b.add_vehicle(f"v{k}", depot, capacity_kg=inst.capacity, shift=TimeWindow(0, inst.due[0] * SCALE))
+        b.add_vehicle(
+            f"v{k}", depot, capacity_kg=inst.capacity, shift=TimeWindow(0, inst.due[0] * SCALE)
+        )
     return b.build(Precomputed(solomon_matrix(inst)))
 
 
 def run_ortools(inst: Solomon, limit: float, setup: str) -> tuple[bool, float, float]:
-    params = (SolveParams(time_limit_s=limit) if setup == "yiju" else
-              SolveParams(time_limit_s=limit, first_solution="PATH_CHEAPEST_ARC", initial="ortools"))
+    params = (
+        SolveParams(time_limit_s=limit)
+        if setup == "yiju"
+        else SolveParams(time_limit_s=limit, first_solution="PATH_CHEAPEST_ARC", initial="ortools")
+    )
     logging.getLogger("yiju.optimizer").setLevel(logging.WARNING)
     sol = solve(solomon_problem(inst), params)
     feasible = sol.status == "ok" and not sol.dropped
@@ -155,11 +228,22 @@ def run_pyvrp(inst: Solomon, limit: float) -> tuple[bool, float, float]:
     m = Model()
     locs = [m.add_location(float(x), float(y)) for x, y in inst.xy]
     depot = m.add_depot(locs[0], tw_early=0, tw_late=inst.due[0] * SCALE)
-    m.add_vehicle_type(inst.vehicles, capacity=inst.capacity, start_depot=depot, end_depot=depot,
-                       tw_early=0, tw_late=inst.due[0] * SCALE)
+    m.add_vehicle_type(
+        inst.vehicles,
+        capacity=inst.capacity,
+        start_depot=depot,
+        end_depot=depot,
+        tw_early=0,
+        tw_late=inst.due[0] * SCALE,
+    )
     for i in range(1, len(locs)):
-        m.add_client(locs[i], delivery=inst.demand[i], service_duration=inst.service[i] * SCALE,
-                     tw_early=inst.ready[i] * SCALE, tw_late=inst.due[i] * SCALE)
+        m.add_client(
+            locs[i],
+            delivery=inst.demand[i],
+            service_duration=inst.service[i] * SCALE,
+            tw_early=inst.ready[i] * SCALE,
+            tw_late=inst.due[i] * SCALE,
+        )
     matrix = solomon_matrix(inst)
     for i, a in enumerate(locs):
         for j, b in enumerate(locs):
@@ -193,13 +277,20 @@ def solomon_files(folder: Path) -> list[Path]:
     return [picked[n] for n in sorted(picked)]
 
 
+def mean_of(rows: list[dict[str, object]], solver: str) -> float:
+    return statistics.mean(float(r[solver][1]) for r in rows)  # type: ignore[index]
+
+
 def bench_solomon(folder: Path, limit: float, workers: int) -> dict[str, float]:
     files = solomon_files(folder)
     if not files:
         print(f"no Solomon instances under {folder}; skipping (a)")
         return {}
     print(f"(a) Solomon VRPTW, {len(files)} instances, {limit:.0f} s each, {workers} processes")
-    print(f"{'inst':6} {'BKS':>8} | {'yiju':>8} {'gap%':>6} {'feas':>4} | {'PyVRP':>8} {'gap%':>6} {'feas':>4}")
+    print(
+        f"{'inst':6} {'BKS':>8} | {'yiju':>8} {'gap%':>6} {'feas':>4} | "
+        f"{'PyVRP':>8} {'gap%':>6} {'feas':>4}"
+    )
     ctx = multiprocessing.get_context("fork")
     gaps_y, gaps_p, feas_y, feas_p = [], [], 0, 0
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
@@ -216,16 +307,23 @@ def bench_solomon(folder: Path, limit: float, workers: int) -> dict[str, float]:
         if fp:
             gaps_p.append(gp)
             feas_p += 1
-        print(f"{name:6} {bks:8.2f} | {dy:8.2f} {gy:6.2f} {'yes' if fy else 'NO':>4} | "
-              f"{dp:8.2f} {gp:6.2f} {'yes' if fp else 'NO':>4}")
+        print(
+            f"{name:6} {bks:8.2f} | {dy:8.2f} {gy:6.2f} {'yes' if fy else 'NO':>4} | "
+            f"{dp:8.2f} {gp:6.2f} {'yes' if fp else 'NO':>4}"
+        )
         if "default" in row:
             fd, dd, _ = row["default"]  # type: ignore[misc]
             defaults.append(f"{name}: {'feasible, ' + format(dd, '.1f') if fd else 'NOT feasible'}")
     my, mp = statistics.mean(gaps_y or [math.nan]), statistics.mean(gaps_p or [math.nan])
-    print(f"feasible: yiju {feas_y}/{len(rows)}, PyVRP {feas_p}/{len(rows)}; "
-          f"mean gap to BKS: yiju {my:.2f} %, PyVRP {mp:.2f} %; ratio yiju/PyVRP mean distance "
-          f"{statistics.mean([r['yiju'][1] for r in rows]) / statistics.mean([r['pyvrp'][1] for r in rows]):.3f}")  # type: ignore[index]
-    print("OR-Tools default set-up (path cheapest arc + GLS) at the same limit: " + "; ".join(defaults))
+    print(
+        f"feasible: yiju {feas_y}/{len(rows)}, PyVRP {feas_p}/{len(rows)}; "
+        f"mean gap to BKS: yiju {my:.2f} %, PyVRP {mp:.2f} %; ratio yiju/PyVRP mean distance "
+        f"{mean_of(rows, 'yiju') / mean_of(rows, 'pyvrp'):.3f}"
+    )  # type: ignore[index]
+    print(
+        "OR-Tools default set-up (path cheapest arc + GLS) at the same limit: "
+        + "; ".join(defaults)
+    )
     return {"solomon_feasible": feas_y, "solomon_gap_pct": my, "pyvrp_gap_pct": mp}
 
 
@@ -249,13 +347,26 @@ def pyvrp_task(task: PlanTask) -> tuple[int, int, float]:
     reloads = [m.add_depot(locs[s.location.index], service_duration=s.unload_s) for s in p.stations]
     for v in p.vehicles:
         start = starts.get(v.start.index, depots[v.depot.id])
-        m.add_vehicle_type(1, capacity=v.capacity_kg, start_depot=start, end_depot=depots[v.depot.id],
-                           tw_early=v.shift.open_s, tw_late=v.shift.close_s,
-                           reload_depots=reloads, name=v.id)
+        m.add_vehicle_type(
+            1,
+            capacity=v.capacity_kg,
+            start_depot=start,
+            end_depot=depots[v.depot.id],
+            tw_early=v.shift.open_s,
+            tw_late=v.shift.close_s,
+            reload_depots=reloads,
+            name=v.id,
+        )
     for s in p.stops:
-        m.add_client(locs[s.location.index], delivery=s.demand_kg, service_duration=s.service_s,
-                     tw_early=s.windows[0].open_s, tw_late=s.windows[-1].close_s,
-                     prize=DROP_M if s.required else s.prize, required=False)
+        m.add_client(
+            locs[s.location.index],
+            delivery=s.demand_kg,
+            service_duration=s.service_s,
+            tw_early=s.windows[0].open_s,
+            tw_late=s.windows[-1].close_s,
+            prize=DROP_M if s.required else s.prize,
+            required=False,
+        )
     d, t = p.distance_m, p.duration_s
     for i, a in enumerate(locs):
         for j, b in enumerate(locs):
@@ -272,22 +383,37 @@ def bench_district(budget: float, workers: int) -> dict[str, float]:
     registry = generate_district(scale=1.0, seed=1)
     day = dt.date(2026, 11, 20)
     state = DistrictState.empty(LocalDay(day).start_ms)
-    print(f"(b) district scale 1: {len(registry.collection_points)} points, {len(registry.trucks)} trucks, "
-          f"{len(registry.towns)} towns; budget {budget:.0f} s, {workers} processes")
+    print(
+        f"(b) district scale 1: {len(registry.collection_points)} points, "
+        f"{len(registry.trucks)} trucks, "
+        f"{len(registry.towns)} towns; budget {budget:.0f} s, {workers} processes"
+    )
     started = time.monotonic()
-    record = plan_day(registry, state, day, "garbage", time_limit_s=budget,
-                      config=PlanningConfig(workers=workers))
+    record = plan_day(
+        registry, state, day, "garbage", time_limit_s=budget, config=PlanningConfig(workers=workers)
+    )
     wall = time.monotonic() - started
     k = record.kpis
-    print(f"yiju plan_day: {wall:.1f} s wall, {k['points_served']:.0f}/{k['points_total']:.0f} points "
-          f"({k['coverage_pct']:.1f} %), {k['distance_km']:.0f} km, {len(record.routes)} routes, "
-          f"extra trucks {record.extra_vehicles_needed}")
+    print(
+        f"yiju plan_day: {wall:.1f} s wall, "
+        f"{k['points_served']:.0f}/{k['points_total']:.0f} points "
+        f"({k['coverage_pct']:.1f} %), {k['distance_km']:.0f} km, {len(record.routes)} routes, "
+        f"extra trucks {record.extra_vehicles_needed}"
+    )
     # The same sector problems, solved by both with the same per-sector limits.
     config = PlanningConfig(workers=workers)
     tasks: list[PlanTask] = []
     for town in registry.towns:
-        t, _, _, _ = garbage_tasks(registry, state, town.id, config, GreatCircle(), from_s=0,
-                                   from_ms=LocalDay(day).start_ms, time_limit_s=budget * SOLVE_SHARE)
+        t, _, _, _ = garbage_tasks(
+            registry,
+            state,
+            town.id,
+            config,
+            GreatCircle(),
+            from_s=0,
+            from_ms=LocalDay(day).start_ms,
+            time_limit_s=budget * SOLVE_SHARE,
+        )
         tasks += t
     tasks = _allot(tasks, budget * SOLVE_SHARE, workers)
     t0 = time.monotonic()
@@ -303,16 +429,23 @@ def bench_district(budget: float, workers: int) -> dict[str, float]:
     pd = sum(x[0] for x in theirs)
     pdrop = sum(x[1] for x in theirs)
     obj_o, obj_p = od + DROP_M * odrop, pd + DROP_M * pdrop
-    print(f"sectors: {len(tasks)}; yiju {od / 1000:.0f} km, {odrop} left out, {ours_wall:.0f} s | "
-          f"PyVRP (relaxed) {pd / 1000:.0f} km, {pdrop} left out, {theirs_wall:.0f} s")
+    print(
+        f"sectors: {len(tasks)}; yiju {od / 1000:.0f} km, {odrop} left out, {ours_wall:.0f} s | "
+        f"PyVRP (relaxed) {pd / 1000:.0f} km, {pdrop} left out, {theirs_wall:.0f} s"
+    )
     ratio = obj_o / obj_p if obj_p else math.nan
-    print(f"objective (distance + {DROP_M / 1000:.0f} km per stop left out) yiju/PyVRP = {ratio:.3f}; "
-          f"distance ratio {od / pd if pd else math.nan:.3f}")
+    print(
+        f"objective (distance + {DROP_M / 1000:.0f} km per stop left out) "
+        f"yiju/PyVRP = {ratio:.3f}; "
+        f"distance ratio {od / pd if pd else math.nan:.3f}"
+    )
     return {"district_wall_s": wall, "district_ratio": ratio}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--solomon", type=Path, help="folder with Solomon instances")
     parser.add_argument("--limit", type=float, default=10.0, help="seconds per Solomon instance")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds for the district")

@@ -26,12 +26,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p = kinds.add_parser(kind, help=f"plan {text} and store the plan")
         p.add_argument("--date", type=dt.date.fromisoformat, help="local date (default: today)")
         p.add_argument("--town", help="one town id (default: every town)")
-        p.add_argument("--time-limit", type=float, default=60.0, help="seconds of search (default 60)")
+        p.add_argument(
+            "--time-limit", type=float, default=60.0, help="seconds of search (default 60)"
+        )
         p.add_argument("--from", dest="from_clock", help="re-plan the rest of the day from HH:MM")
-        p.add_argument("--exclude", action="append", default=[], help="a vehicle to leave out (repeatable)")
+        p.add_argument(
+            "--exclude", action="append", default=[], help="a vehicle to leave out (repeatable)"
+        )
         p.add_argument("--workers", type=int, default=2, help="solver processes (default 2)")
         p.add_argument("--no-state", action="store_true", help="plan without reading InfluxDB")
-        p.add_argument("--dispatch", action="store_true", help="publish each route to its dispatch topic")
+        p.add_argument(
+            "--dispatch", action="store_true", help="publish each route to its dispatch topic"
+        )
         p.add_argument("--json", action="store_true", help="print the whole plan as JSON")
         p.set_defaults(func=cmd_plan, plan_kind=kind)
     job = kinds.add_parser("run-job", help="run a plan queued in the plan store (used by the API)")
@@ -45,15 +51,20 @@ def _summary(record: PlanRecord) -> str:
     lines = [
         f"plan {record.plan_id} ({record.kind}, {record.date}, {record.town_id or 'all towns'}): "
         f"{record.state.value}",
-        f"  routes {len(record.routes)}, served {k.get('stops_served', 0):.0f}/{k.get('stops_total', 0):.0f}"
+        f"  routes {len(record.routes)}, served "
+        f"{k.get('stops_served', 0):.0f}/{k.get('stops_total', 0):.0f}"
         f" ({k.get('coverage_pct', 0):.1f} %), distance {k.get('distance_km', 0):.1f} km,"
         f" solve {k.get('solve_s', 0):.1f} s",
     ]
     if record.kind == "garbage":
-        lines.append(f"  load factor {k.get('load_factor', 0):.2f}, unloads {k.get('unloads', 0):.0f}")
+        lines.append(
+            f"  load factor {k.get('load_factor', 0):.2f}, unloads {k.get('unloads', 0):.0f}"
+        )
     if record.unserved:
         lines.append(f"  unserved {len(record.unserved)}:")
-        lines += [f"    {u.stop_id:24} {u.reason.value:13} {u.detail}" for u in record.unserved[:50]]
+        lines += [
+            f"    {u.stop_id:24} {u.reason.value:13} {u.detail}" for u in record.unserved[:50]
+        ]
         if len(record.unserved) > 50:
             lines.append(f"    … and {len(record.unserved) - 50} more (see the plan JSON)")
         lines.append(
@@ -80,8 +91,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     store = PlanStore(settings.data_dir)
     if args.no_state:
         state = DistrictState.empty(at)
-        record = plan_day(registry, state, day, args.plan_kind, args.town, time_limit_s=args.time_limit,
-                          from_ms=from_ms, excluded_vehicles=args.exclude, config=config)
+        record = plan_day(
+            registry,
+            state,
+            day,
+            args.plan_kind,
+            args.town,
+            time_limit_s=args.time_limit,
+            from_ms=from_ms,
+            excluded_vehicles=args.exclude,
+            config=config,
+        )
         store.save(record)
         from optimizer.publish import export_files
 
@@ -89,9 +109,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         with InfluxClient.from_settings(settings) as influx:
             state = read_state(influx, at, local.start_ms)
-            record = plan_day(registry, state, day, args.plan_kind, args.town,
-                              time_limit_s=args.time_limit, from_ms=from_ms,
-                              excluded_vehicles=args.exclude, config=config)
+            record = plan_day(
+                registry,
+                state,
+                day,
+                args.plan_kind,
+                args.town,
+                time_limit_s=args.time_limit,
+                from_ms=from_ms,
+                excluded_vehicles=args.exclude,
+                config=config,
+            )
             store.save(record)
             problems = deliver(settings, record, influx, dispatch=args.dispatch)
         if problems:
@@ -102,8 +130,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         print(_summary(record))
         exports = settings.data_dir / "plans" / "exports"
-        print(f"  files: {store.folder / (record.plan_id + '.json')}, "
-              f"{exports / (record.plan_id + '.geojson')}, {exports / (record.plan_id + '.csv')}")
+        print(
+            f"  files: {store.folder / (record.plan_id + '.json')}, "
+            f"{exports / (record.plan_id + '.geojson')}, {exports / (record.plan_id + '.csv')}"
+        )
     return 0 if not record.error else 1
 
 

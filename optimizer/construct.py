@@ -52,8 +52,20 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
     order = sorted(range(len(problem.vehicles)), key=lambda v: problem.vehicles[v].shift.open_s)
     plans: list[list[Step]] = [[] for _ in problem.vehicles]
     for v in order:
-        plans[v] = _route(problem, problem.vehicles[v], served, required, stop_loc, windows,
-                          demand, service, dur, station_loc, uses_load, unload_at_end)
+        plans[v] = _route(
+            problem,
+            problem.vehicles[v],
+            served,
+            required,
+            stop_loc,
+            windows,
+            demand,
+            service,
+            dur,
+            station_loc,
+            uses_load,
+            unload_at_end,
+        )
     return plans
 
 

@@ -43,7 +43,9 @@ def registry_rate(point: CollectionPoint, district: District) -> float:
     if point.volume_l <= 0:
         return 0.0
     kg_day = point.served_population * district.kg_per_resident_day
-    litres_day = kg_day * CATEGORY_FACTOR.get(point.category, 1.0) / district.garbage_density_kg_per_l
+    litres_day = (
+        kg_day * CATEGORY_FACTOR.get(point.category, 1.0) / district.garbage_density_kg_per_l
+    )
     return litres_day / point.volume_l * 100 / 24
 
 

@@ -138,11 +138,10 @@ class RoutingEngineTable(DistanceMatrixSource):
 
 
 def _to_int(table: list[list[float | None]], scale: float) -> np.ndarray:
-    out = np.array(
+    return np.array(
         [[UNREACHABLE if v is None else round(v * scale) for v in row] for row in table],
         dtype=np.int64,
     )
-    return out
 
 
 def provider_from_config(

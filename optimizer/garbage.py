@@ -104,10 +104,7 @@ def _point_stops(
         if fc.overflow_s is not None:
             # Already overflowing: urgent. Overflowing before any window opens: the
             # first window left is the best the crews can do.
-            if fc.overflow_s <= from_s:
-                deadline = from_s + config.urgent_within_s
-            else:
-                deadline = fc.overflow_s
+            deadline = from_s + config.urgent_within_s if fc.overflow_s <= from_s else fc.overflow_s
         windows = _windows(config, from_s, deadline)
         if not windows and deadline is not None:
             windows = _windows(config, from_s, None)[:1]
@@ -126,7 +123,9 @@ def _point_stops(
             )
             continue
         latest = windows[-1].close_s
-        demand = fc.demand_kg(latest, from_s, config.max_fill_pct, district.garbage_density_kg_per_l)
+        demand = fc.demand_kg(
+            latest, from_s, config.max_fill_pct, district.garbage_density_kg_per_l
+        )
         bins = sum(b.count for b in point.bins)
         service = config.service_s_per_point + config.service_s_per_bin * bins
         stops.append(_PointStop(point, fc, windows, demand, service))
@@ -141,6 +140,7 @@ def _sectors(
     k = max(1, min(len(trucks), round(len(trucks) / per_sector)))
     if k == 1:
         return [(stops, trucks)]
+
     def angle(s: _PointStop) -> float:
         return math.atan2(s.point.lat - centre[0], s.point.lon - centre[1])
 
@@ -188,9 +188,7 @@ def garbage_tasks(
     """Routing tasks for one town; returns (tasks, unserved known before solving,
     points to serve, trucks available)."""
     points = [
-        p
-        for p in registry.points_in(town_id)
-        if p.id not in cleared and p.id not in state.cleared
+        p for p in registry.points_in(town_id) if p.id not in cleared and p.id not in state.cleared
     ]
     stops, unserved = _point_stops(registry, points, state, config, from_s, from_ms, town_id)
     trucks = [
@@ -224,9 +222,12 @@ def garbage_tasks(
             if truck.depot_id not in depots:
                 d = registry.depot_by_id[truck.depot_id]
                 depots[truck.depot_id] = builder.add_depot(d.id, d.lat, d.lon)
-        unload_places = stations or [registry.depot_by_id[t.depot_id] for t in sector_trucks[:1]]
-        for st in unload_places:
-            builder.add_station(st.id, st.lat, st.lon, getattr(st, "unload_min", 15) * 60)
+        if stations:
+            for st in stations:
+                builder.add_station(st.id, st.lat, st.lon, st.unload_min * 60)
+        else:
+            depot = registry.depot_by_id[sector_trucks[0].depot_id]
+            builder.add_station(depot.id, depot.lat, depot.lon, 15 * 60)
         for s in sector_stops:
             builder.add_stop(
                 s.point.id,

@@ -25,7 +25,12 @@ from optimizer.state import read_state
 log = logging.getLogger("yiju.optimizer")
 
 # Seconds of search per job when YIJU_PLAN_TIME_LIMIT_S is not set.
-DEFAULT_LIMIT_S = {("garbage", False): 110.0, ("garbage", True): 40.0, ("pest", False): 20.0, ("pest", True): 10.0}
+DEFAULT_LIMIT_S = {
+    ("garbage", False): 110.0,
+    ("garbage", True): 40.0,
+    ("pest", False): 20.0,
+    ("pest", True): 10.0,
+}
 
 
 def registry_path(settings: Settings) -> Path:
@@ -38,11 +43,15 @@ def job_time_limit(kind: str, town_id: str | None) -> float:
         try:
             return float(text)
         except ValueError as exc:
-            raise PlanningError(f"YIJU_PLAN_TIME_LIMIT_S={text!r} is not a number of seconds") from exc
+            raise PlanningError(
+                f"YIJU_PLAN_TIME_LIMIT_S={text!r} is not a number of seconds"
+            ) from exc
     return DEFAULT_LIMIT_S[(kind, town_id is not None)]
 
 
-def deliver(settings: Settings, record: PlanRecord, influx: InfluxClient, *, dispatch: bool) -> list[str]:
+def deliver(
+    settings: Settings, record: PlanRecord, influx: InfluxClient, *, dispatch: bool
+) -> list[str]:
     """Store route stops, write the exports and (optionally) dispatch; returns problems."""
     problems = []
     try:
@@ -87,11 +96,22 @@ def run_plan_job(
             registry = load_registry(path)
         day = date.fromisoformat(record.date)
         local = LocalDay(day, settings.tz)
-        limit = time_limit_s if time_limit_s is not None else job_time_limit(record.kind, record.town_id)
+        limit = (
+            time_limit_s
+            if time_limit_s is not None
+            else job_time_limit(record.kind, record.town_id)
+        )
         with InfluxClient.from_settings(settings) as influx:
             state = read_state(influx, min(now_ms(), local.end_ms - 1), local.start_ms)
-            result = plan_day(registry, state, day, record.kind, record.town_id,
-                              time_limit_s=limit, plan_id=plan_id)
+            result = plan_day(
+                registry,
+                state,
+                day,
+                record.kind,
+                record.town_id,
+                time_limit_s=limit,
+                plan_id=plan_id,
+            )
             result.created_ms = record.created_ms
             result.started_ms = record.started_ms
             problems = deliver(settings, result, influx, dispatch=dispatch)

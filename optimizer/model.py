@@ -11,6 +11,7 @@ callers pass those objects back (a vehicle gets its `Depot`, not an index).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +30,9 @@ class TimeWindow:
 
     def __post_init__(self) -> None:
         if self.open_s > self.close_s:
-            raise ModelError(f"time window opens at {self.open_s} s after it closes ({self.close_s} s)")
+            raise ModelError(
+                f"time window opens at {self.open_s} s after it closes ({self.close_s} s)"
+            )
 
     def contains(self, t: int) -> bool:
         return self.open_s <= t <= self.close_s
@@ -195,7 +198,7 @@ class ProblemBuilder:
         if demand_kg < 0 or service_s < 0 or prize < 0:
             raise ModelError(f"stop {id}: demand, service time and prize must be >= 0")
         wins = tuple(sorted(windows, key=lambda w: w.open_s))
-        for a, b in zip(wins, wins[1:], strict=False):
+        for a, b in itertools.pairwise(wins):
             if b.open_s <= a.close_s:
                 raise ModelError(f"stop {id}: time windows {a} and {b} overlap; merge them")
         stop = Stop(
@@ -243,9 +246,7 @@ class ProblemBuilder:
         unloading visits each station may get per problem (multi-trip)."""
         if self._stations and station_copies < 1 and any(s.demand_kg for s in self._stops):
             raise ModelError(f"{self.name}: stations given but station_copies < 1")
-        distance, duration = provider.matrices(
-            [(loc.lat, loc.lon) for loc in self._locations]
-        )
+        distance, duration = provider.matrices([(loc.lat, loc.lon) for loc in self._locations])
         n = len(self._locations)
         if distance.shape != (n, n) or duration.shape != (n, n):
             raise ModelError(f"{self.name}: distance provider returned a matrix of the wrong shape")

@@ -120,7 +120,7 @@ def route_stop_lines(record: PlanRecord) -> list[str]:
             "town": r.town_id,
         }
         for s in r.stops:
-            fields = {
+            fields: dict[str, float | int | str] = {
                 "seq": s.seq,
                 "stop_id": s.stop_id,
                 "eta_ms": s.eta_ms,
@@ -169,8 +169,20 @@ def geojson(record: PlanRecord) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-CSV_COLUMNS = ("route_id", "vehicle_id", "town", "seq", "stop_id", "kind", "community_id",
-               "eta_local", "depart_local", "load_kg", "lat", "lon")
+CSV_COLUMNS = (
+    "route_id",
+    "vehicle_id",
+    "town",
+    "seq",
+    "stop_id",
+    "kind",
+    "community_id",
+    "eta_local",
+    "depart_local",
+    "load_kg",
+    "lat",
+    "lon",
+)
 
 
 def csv_text(record: PlanRecord, tz: str = "Asia/Shanghai") -> str:
@@ -181,11 +193,22 @@ def csv_text(record: PlanRecord, tz: str = "Asia/Shanghai") -> str:
     writer.writerow(CSV_COLUMNS)
     for r in record.routes:
         for s in r.stops:
-            writer.writerow([
-                r.route_id, r.vehicle_id, r.town_id, s.seq, s.stop_id, s.kind.value,
-                s.community_id or "", from_ms(s.eta_ms, tz).strftime("%H:%M"),
-                from_ms(s.depart_ms, tz).strftime("%H:%M"), f"{s.load_kg:.0f}", s.lat, s.lon,
-            ])
+            writer.writerow(
+                [
+                    r.route_id,
+                    r.vehicle_id,
+                    r.town_id,
+                    s.seq,
+                    s.stop_id,
+                    s.kind.value,
+                    s.community_id or "",
+                    from_ms(s.eta_ms, tz).strftime("%H:%M"),
+                    from_ms(s.depart_ms, tz).strftime("%H:%M"),
+                    f"{s.load_kg:.0f}",
+                    s.lat,
+                    s.lon,
+                ]
+            )
     return buf.getvalue()
 
 

@@ -47,7 +47,9 @@ class SolveParams:
         if not 0.1 <= self.time_limit_s <= 3600:
             raise ValueError(f"time limit {self.time_limit_s} s is outside 0.1–3600")
         if self.first_solution not in FIRST_SOLUTIONS:
-            raise ValueError(f"first solution {self.first_solution!r} is not one of {FIRST_SOLUTIONS}")
+            raise ValueError(
+                f"first solution {self.first_solution!r} is not one of {FIRST_SOLUTIONS}"
+            )
         if self.metaheuristic not in METAHEURISTICS:
             raise ValueError(f"metaheuristic {self.metaheuristic!r} is not one of {METAHEURISTICS}")
         if self.initial not in ("construct", "ortools"):

@@ -29,7 +29,9 @@ log = logging.getLogger("yiju.optimizer")
 RAISING = frozenset({ViolationKind.BIN_OVERFLOW, ViolationKind.SEWER_OVERFLOW})
 
 
-def due_date(site: PestSite, last_visit_ms: int | None, day: date, thresholds: RuleThresholds) -> date:
+def due_date(
+    site: PestSite, last_visit_ms: int | None, day: date, thresholds: RuleThresholds
+) -> date:
     """When the site is next due; a site never visited is due now."""
     if last_visit_ms is None:
         return day
@@ -104,9 +106,7 @@ def pest_tasks(
     horizon = day + timedelta(days=config.pest_horizon_days)
     for towns, crews in _crew_groups(registry, town_id):
         builder = ProblemBuilder(f"pest {'+'.join(towns)}")
-        sites = [
-            s for s in registry.pest_sites if registry.town_of(s.community_id) in towns
-        ]
+        sites = [s for s in registry.pest_sites if registry.town_of(s.community_id) in towns]
         candidates = 0
         for site in sites:
             due = due_date(site, state.last_pest_visit.get(site.id), day, thresholds)
@@ -120,19 +120,35 @@ def pest_tasks(
             if not windows:
                 if mandatory:
                     unserved.append(
-                        Unserved(site.id, StopKind.SITE, UnservedReason.TIME_WINDOW,
-                                 "no time left today outside meal times", site.community_id, town)
+                        Unserved(
+                            site.id,
+                            StopKind.SITE,
+                            UnservedReason.TIME_WINDOW,
+                            "no time left today outside meal times",
+                            site.community_id,
+                            town,
+                        )
                     )
                 continue
             days_left = max(0, (due - day).days)
-            prize = int(config.pest_prize * (config.pest_horizon_days + 1 - min(days_left, config.pest_horizon_days)))
+            prize = int(
+                config.pest_prize
+                * (config.pest_horizon_days + 1 - min(days_left, config.pest_horizon_days))
+            )
             if raised:
                 prize = int(prize * config.pest_violation_boost)
             note = f"due {due.isoformat()}" + (", open overflow in community" if raised else "")
             builder.add_stop(
-                site.id, site.lat, site.lon, kind=StopKind.SITE, service_s=service,
-                windows=windows, required=mandatory, prize=prize,
-                community_id=site.community_id, note=note,
+                site.id,
+                site.lat,
+                site.lon,
+                kind=StopKind.SITE,
+                service_s=service,
+                windows=windows,
+                required=mandatory,
+                prize=prize,
+                community_id=site.community_id,
+                note=note,
             )
             mandatory_total += mandatory
             candidates += 1
@@ -146,7 +162,9 @@ def pest_tasks(
                 d = registry.depot_by_id[crew.depot_id]
                 depots[crew.depot_id] = builder.add_depot(d.id, d.lat, d.lon)
             builder.add_vehicle(
-                crew.id, depots[crew.depot_id], shift=window,
+                crew.id,
+                depots[crew.depot_id],
+                shift=window,
                 rest=shift_break(crew.shift, window, config.break_slack_s),
             )
             available += 1
@@ -157,9 +175,14 @@ def pest_tasks(
             for stop in builder.stops:
                 if stop.required:
                     unserved.append(
-                        Unserved(stop.id, StopKind.SITE, UnservedReason.NO_VEHICLE,
-                                 "no pest-control crew on shift for its town",
-                                 stop.community_id, registry.town_of(stop.community_id or ""))
+                        Unserved(
+                            stop.id,
+                            StopKind.SITE,
+                            UnservedReason.NO_VEHICLE,
+                            "no pest-control crew on shift for its town",
+                            stop.community_id,
+                            registry.town_of(stop.community_id or ""),
+                        )
                     )
             continue
         problem = builder.build(provider)

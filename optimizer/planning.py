@@ -113,9 +113,16 @@ def plan_day(
         towns = [town_id] if town_id else [t.id for t in registry.towns]
         for t in towns:
             t_tasks, t_unserved, n, v = garbage_tasks(
-                registry, state, t, config, provider,
-                from_s=from_s, from_ms=start_ms, time_limit_s=budget,
-                excluded=frozenset(excluded_vehicles), cleared=frozenset(already_cleared),
+                registry,
+                state,
+                t,
+                config,
+                provider,
+                from_s=from_s,
+                from_ms=start_ms,
+                time_limit_s=budget,
+                excluded=frozenset(excluded_vehicles),
+                cleared=frozenset(already_cleared),
                 use_positions=from_ms is not None,
             )
             tasks += t_tasks
@@ -129,8 +136,14 @@ def plan_day(
     else:
         raise PlanningError(f"unknown plan kind {kind!r}: use garbage or pest")
     tasks = _allot(tasks, budget, config.workers)
-    log.info("plan %s: %d tasks, %d stops, %d vehicles, %.0f s budget",
-             plan_id, len(tasks), stops_total, vehicles, time_limit_s)
+    log.info(
+        "plan %s: %d tasks, %d stops, %d vehicles, %.0f s budget",
+        plan_id,
+        len(tasks),
+        stops_total,
+        vehicles,
+        time_limit_s,
+    )
     solved = solve_tasks(tasks, config.workers)
     routes = []
     extra = 0
@@ -138,8 +151,16 @@ def plan_day(
     remaining = max(1.0, time_limit_s - (time.monotonic() - started))
     for task, solution in sorted(solved, key=lambda ts: ts[0].problem.name):
         for r in solution.routes:
-            routes.append(route_dispatch(r, plan_id=plan_id, kind=kind, town_id=task.town_id,
-                                         date=day.isoformat(), origin_ms=origin_ms))
+            routes.append(
+                route_dispatch(
+                    r,
+                    plan_id=plan_id,
+                    kind=kind,
+                    town_id=task.town_id,
+                    date=day.isoformat(),
+                    origin_ms=origin_ms,
+                )
+            )
         left = [s for s in solution.dropped if s.required]
         named = [classify(task.problem, s, task.town_id) for s in left]
         unserved += named
@@ -156,9 +177,15 @@ def plan_day(
         town_id=town_id,
         state=PlanState.DONE,
         created_ms=now_ms(),
-        kpis=kpis(routes, kind, stops_total=stops_total, unserved=len(unserved),
-                  vehicles_available=vehicles, capacities=capacities,
-                  solve_s=time.monotonic() - started),
+        kpis=kpis(
+            routes,
+            kind,
+            stops_total=stops_total,
+            unserved=len(unserved),
+            vehicles_available=vehicles,
+            capacities=capacities,
+            solve_s=time.monotonic() - started,
+        ),
         routes=routes,
         unserved=[unserved_stop(u) for u in unserved],
         extra_vehicles_needed=extra,
@@ -167,9 +194,16 @@ def plan_day(
     reasons: dict[str, int] = {}
     for u in unserved:
         reasons[u.reason] = reasons.get(u.reason, 0) + 1
-    log.info("plan %s: %d routes, %d/%d stops served, unserved %s, %d extra vehicles, %.1f s",
-             plan_id, len(routes), stops_total - len(unserved), stops_total, reasons or "none",
-             extra, time.monotonic() - started)
+    log.info(
+        "plan %s: %d routes, %d/%d stops served, unserved %s, %d extra vehicles, %.1f s",
+        plan_id,
+        len(routes),
+        stops_total - len(unserved),
+        stops_total,
+        reasons or "none",
+        extra,
+        time.monotonic() - started,
+    )
     return record
 
 

@@ -39,7 +39,7 @@ def dispatch_routes(settings: Settings, record: PlanRecord, *, timeout_s: float 
         return 0
     topics = Topics(settings.topic_prefix)
     client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
+        mqtt.CallbackAPIVersion.VERSION2,  # type: ignore[attr-defined]
         client_id=f"optimizer-{uuid.uuid4().hex[:8]}",
         protocol=mqtt.MQTTv5,
     )
@@ -49,7 +49,9 @@ def dispatch_routes(settings: Settings, record: PlanRecord, *, timeout_s: float 
     connected = threading.Event()
     refused: list[str] = []
 
-    def on_connect(c: mqtt.Client, userdata: object, flags: object, reason: object, props: object) -> None:
+    def on_connect(
+        c: mqtt.Client, userdata: object, flags: object, reason: object, props: object
+    ) -> None:
         if getattr(reason, "is_failure", False):
             refused.append(str(reason))
         connected.set()

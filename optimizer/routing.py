@@ -19,6 +19,7 @@ holes removed from each stop's Time cumul domain.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -68,10 +69,18 @@ def _nodes(problem: Problem) -> tuple[list[_Node], list[int], list[int]]:
         for station in problem.stations:
             for _ in range(problem.station_copies):
                 nodes.append(
-                    _Node(StopKind.STATION, station.id, station.location.index, station.unload_s, -cmax)
+                    _Node(
+                        StopKind.STATION,
+                        station.id,
+                        station.location.index,
+                        station.unload_s,
+                        -cmax,
+                    )
                 )
     for stop in problem.stops:
-        nodes.append(_Node(stop.kind, stop.id, stop.location.index, stop.service_s, stop.demand_kg, stop))
+        nodes.append(
+            _Node(stop.kind, stop.id, stop.location.index, stop.service_s, stop.demand_kg, stop)
+        )
     return nodes, starts, ends
 
 
@@ -146,7 +155,7 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
         windows = node.stop.windows
         if windows:
             cumul.SetRange(windows[0].open_s, windows[-1].close_s)
-            for a, b in zip(windows, windows[1:], strict=False):
+            for a, b in itertools.pairwise(windows):
                 if b.open_s - a.close_s > 1:
                     cumul.RemoveInterval(a.close_s + 1, b.open_s - 1)
         if node.stop.required and not params.droppable:
@@ -177,8 +186,11 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
         routing.CloseModelWithParameters(search)
         initial = routing.ReadAssignmentFromRoutes(start, True)
         if initial is None:
-            log.warning("%s: constructed routes rejected by the model; using %s",
-                        problem.name, params.first_solution)
+            log.warning(
+                "%s: constructed routes rejected by the model; using %s",
+                problem.name,
+                params.first_solution,
+            )
         else:
             assignment = routing.SolveFromAssignmentWithParameters(initial, search)
     if assignment is None:
@@ -196,7 +208,7 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
             visits = _with_break(visits, assignment, breaks[v])
         d = sum(
             problem.distance(a.location, b.location)
-            for a, b in zip(visits, visits[1:], strict=False)
+            for a, b in itertools.pairwise(visits)
             if a.kind is not StopKind.BREAK and b.kind is not StopKind.BREAK
         )
         routes.append(RoutePlan(vehicle, tuple(visits), d))
@@ -275,7 +287,9 @@ def _read_route(
     return visits
 
 
-def _with_break(visits: list[Visit], assignment: pywrapcp.Assignment, interval: object) -> list[Visit]:
+def _with_break(
+    visits: list[Visit], assignment: pywrapcp.Assignment, interval: object
+) -> list[Visit]:
     var = assignment.IntervalVarContainer()
     for i in range(var.Size()):
         element = var.Element(i)
@@ -285,7 +299,9 @@ def _with_break(visits: list[Visit], assignment: pywrapcp.Assignment, interval: 
             start, duration = element.StartValue(), element.DurationValue()
             if start >= visits[-1].arrival_s or start + duration <= visits[0].departure_s:
                 return visits  # taken at the depot before leaving or after the route
-            pos = next((k for k, vis in enumerate(visits) if vis.arrival_s > start), len(visits) - 1)
+            pos = next(
+                (k for k, vis in enumerate(visits) if vis.arrival_s > start), len(visits) - 1
+            )
             pos = max(1, pos)
             before = visits[pos - 1]
             rest = Visit(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from core import schema
 from core.influx import InfluxClient, quote_ident, series_values
-from core.schema import ViolationKind
 from core.localday import MS_PER_DAY, MS_PER_HOUR
+from core.schema import ViolationKind
 
 log = logging.getLogger("yiju.optimizer")
 
@@ -58,7 +59,9 @@ class DistrictState:
         return self.open_violations.get(community_id, set())
 
 
-def _last_by(client: InfluxClient, query: str, key: str, params: dict[str, object]) -> dict[str, dict[str, object]]:
+def _last_by(
+    client: InfluxClient, query: str, key: str, params: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
     rows = series_values(client.query(query, params=params))
     return {str(r[key]): r for r in rows if r.get(key) is not None}
 
@@ -93,17 +96,17 @@ def read_state(client: InfluxClient, at_ms: int, day_start_ms: int) -> DistrictS
         {"at": at_ms * 1_000_000, "since": day_start_ms * 1_000_000},
     )
     for point_id, row in last.items():
-        fill, ts = float(row["fill"]), int(row["time"])  # type: ignore[arg-type]
+        fill, ts = float(row["fill"]), int(row["time"])
         rate = None
         head = first.get(point_id)
-        clear_ts = int(cleared[point_id]["time"]) if point_id in cleared else None  # type: ignore[arg-type]
+        clear_ts = int(cleared[point_id]["time"]) if point_id in cleared else None
         if head is not None:
-            t0, f0 = int(head["time"]), float(head["fill"])  # type: ignore[arg-type]
+            t0, f0 = int(head["time"]), float(head["fill"])
             # A clearance in between resets the fill: no rate across it.
             if ts - t0 >= 30 * 60_000 and fill >= f0 and (clear_ts is None or clear_ts <= t0):
                 rate = (fill - f0) / ((ts - t0) / MS_PER_HOUR)
         state.bins[point_id] = BinState(fill, ts, rate)
-    state.cleared = {p: int(r["time"]) for p, r in cleared.items()}  # type: ignore[arg-type]
+    state.cleared = {p: int(r["time"]) for p, r in cleared.items()}
     visits = _last_by(
         client,
         f'SELECT last("duration_min") AS d FROM {quote_ident(schema.PEST_VISIT.name)} '
@@ -111,7 +114,7 @@ def read_state(client: InfluxClient, at_ms: int, day_start_ms: int) -> DistrictS
         "site_id",
         {"at": at_ms * 1_000_000},
     )
-    state.last_pest_visit = {s: int(r["time"]) for s, r in visits.items()}  # type: ignore[arg-type]
+    state.last_pest_visit = {s: int(r["time"]) for s, r in visits.items()}
     # The last event of each violation tells whether it is still open.
     events = series_values(
         client.query(
@@ -138,8 +141,7 @@ def read_state(client: InfluxClient, at_ms: int, day_start_ms: int) -> DistrictS
         {"at": at_ms * 1_000_000, "since": day_start_ms * 1_000_000},
     )
     state.vehicle_positions = {
-        v: Position(float(r["lat"]), float(r["lon"]), int(r["time"]))  # type: ignore[arg-type]
-        for v, r in positions.items()
+        v: Position(float(r["lat"]), float(r["lon"]), int(r["time"])) for v, r in positions.items()
     }
     log.info(
         "state at %d: %d bins, %d cleared today, %d pest visits, %d communities with open "

@@ -60,11 +60,15 @@ def classify(problem: Problem, stop: Stop, town_id: str | None = None) -> Unserv
             in_window = True
             back = begin + stop.service_s + problem.travel_s(stop.location, v.depot.location)
             if stop.demand_kg and problem.stations:
-                back = begin + stop.service_s + min(
-                    problem.travel_s(stop.location, s.location)
-                    + s.unload_s
-                    + problem.travel_s(s.location, v.depot.location)
-                    for s in problem.stations
+                back = (
+                    begin
+                    + stop.service_s
+                    + min(
+                        problem.travel_s(stop.location, s.location)
+                        + s.unload_s
+                        + problem.travel_s(s.location, v.depot.location)
+                        for s in problem.stations
+                    )
                 )
             if back <= v.shift.close_s:
                 return out(
@@ -98,8 +102,10 @@ def extra_vehicles(task: PlanTask, stops: list[Stop], time_limit_s: float = 5.0)
     if not stops or not problem.vehicles:
         return 0
     model = typical_vehicle(problem.vehicles)
-    shift = max(1, model.shift.close_s - model.shift.open_s - (model.rest.duration_s if model.rest else 0))
-    work = sum(s.service_s + 120 for s in stops)
+    shift = max(
+        1, model.shift.close_s - model.shift.open_s - (model.rest.duration_s if model.rest else 0)
+    )
+    work = float(sum(s.service_s + 120 for s in stops))
     if model.capacity_kg:
         loads = sum(s.demand_kg for s in stops) / model.capacity_kg
         work += loads * (max((st.unload_s for st in problem.stations), default=0) + 1200)
@@ -109,8 +115,12 @@ def extra_vehicles(task: PlanTask, stops: list[Stop], time_limit_s: float = 5.0)
             dataclasses.replace(model, id=f"extra-{i + 1}", start=model.depot.location)
             for i in range(k)
         )
-        trial = dataclasses.replace(problem, name=f"{problem.name} +{k} vehicles", stops=tuple(stops), vehicles=fleet)
-        result = solve(trial, SolveParams(time_limit_s=time_limit_s), unload_at_end=task.unload_at_end)
+        trial = dataclasses.replace(
+            problem, name=f"{problem.name} +{k} vehicles", stops=tuple(stops), vehicles=fleet
+        )
+        result = solve(
+            trial, SolveParams(time_limit_s=time_limit_s), unload_at_end=task.unload_at_end
+        )
         if not result.dropped:
             return k
         k += max(1, math.ceil(k * len(result.dropped) / len(stops)))
@@ -120,12 +130,17 @@ def extra_vehicles(task: PlanTask, stops: list[Stop], time_limit_s: float = 5.0)
 
 def extra_crew_hours(problem: Problem, stops: list[Stop]) -> float:
     """Crew time to visit each stop from the nearest depot and back."""
-    total = 0
+    total = 0.0
     for s in stops:
-        total += s.service_s + min(
-            problem.travel_s(d.location, s.location) + problem.travel_s(s.location, d.location)
-            for d in problem.depots
-        ) if problem.depots else s.service_s
+        total += (
+            s.service_s
+            + min(
+                problem.travel_s(d.location, s.location) + problem.travel_s(s.location, d.location)
+                for d in problem.depots
+            )
+            if problem.depots
+            else s.service_s
+        )
     return round(total / 3600, 2)
 
 

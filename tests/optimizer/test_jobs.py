@@ -36,18 +36,29 @@ def test_run_plan_job_stores_and_dispatches(
     on its crew's dispatch topic."""
     store = PlanStore(job_settings.data_dir)
     date = "2026-11-20"
-    record = PlanRecord(plan_id=new_plan_id(date, "pest"), date=date, kind="pest",
-                        town_id="jiujiang", created_ms=now_ms())
+    record = PlanRecord(
+        plan_id=new_plan_id(date, "pest"),
+        date=date,
+        kind="pest",
+        town_id="jiujiang",
+        created_ms=now_ms(),
+    )
     store.save(record)
     done = run_plan_job(job_settings, record.plan_id, time_limit_s=4)
     assert done.state is PlanState.DONE, done.error
     assert done.error is None
-    assert done.routes and store.get(record.plan_id).state is PlanState.DONE  # type: ignore[union-attr]
+    assert done.routes
+    assert store.get(record.plan_id).state is PlanState.DONE
     s = job_settings
-    admin = InfluxClient(s.influx_url, s.influx_db, user=s.influx_admin_user,
-                         password=s.secret("influx_admin_password"))
-    rows = admin.query('SELECT count("seq") FROM "route_stop" WHERE "plan_id" = $p',
-                       params={"p": record.plan_id})
+    admin = InfluxClient(
+        s.influx_url,
+        s.influx_db,
+        user=s.influx_admin_user,
+        password=s.secret("influx_admin_password"),
+    )
+    rows = admin.query(
+        'SELECT count("seq") FROM "route_stop" WHERE "plan_id" = $p', params={"p": record.plan_id}
+    )
     assert rows[0]["values"][0][1] == sum(len(r.stops) for r in done.routes)
     got: dict[str, dict[str, object]] = {}
     seen = threading.Event()
@@ -66,7 +77,8 @@ def test_run_plan_job_stores_and_dispatches(
     for r in done.routes:
         message = got[topics.dispatch(r.vehicle_id)]
         assert message["retain"] is True
-        assert message["route_id"] == r.route_id and len(message["stops"]) == len(r.stops)  # type: ignore[arg-type]
+        assert message["route_id"] == r.route_id
+        assert len(message["stops"]) == len(r.stops)
     exports = s.data_dir / "plans" / "exports"
     assert (exports / f"{record.plan_id}.geojson").exists()
     assert (exports / f"{record.plan_id}.csv").read_text().startswith("route_id,")
@@ -77,8 +89,13 @@ def test_run_plan_job_refuses_unknown_and_fails_cleanly(job_settings: Settings) 
     with pytest.raises(PlanningError, match="no plan"):
         run_plan_job(job_settings, "garbage-2026-11-20-nothere")
     store = PlanStore(job_settings.data_dir)
-    record = PlanRecord(plan_id=new_plan_id("2026-11-20", "garbage"), date="2026-11-20",
-                        kind="garbage", town_id=None, created_ms=now_ms())
+    record = PlanRecord(
+        plan_id=new_plan_id("2026-11-20", "garbage"),
+        date="2026-11-20",
+        kind="garbage",
+        town_id=None,
+        created_ms=now_ms(),
+    )
     store.save(record)
     broken = job_settings.model_copy(update={"registry_path": job_settings.data_dir / "none.json"})
     result = run_plan_job(broken, record.plan_id, time_limit_s=2)

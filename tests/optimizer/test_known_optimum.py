@@ -38,7 +38,9 @@ def _cost(m: np.ndarray, seq: list[int]) -> int:
     return int(sum(m[a, b] for a, b in itertools.pairwise(seq)))
 
 
-def _time_ok(m: np.ndarray, seq: list[int], windows: dict[int, tuple[int, int]], service: int) -> bool:
+def _time_ok(
+    m: np.ndarray, seq: list[int], windows: dict[int, tuple[int, int]], service: int
+) -> bool:
     t = 0
     for a, b in itertools.pairwise(seq):
         t += (service if a in windows else 0) + int(m[a, b])
@@ -52,7 +54,7 @@ def _time_ok(m: np.ndarray, seq: list[int], windows: dict[int, tuple[int, int]],
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_tsp_with_time_windows(seed: int) -> None:
-    """One vehicle, six stops, some with windows: the solver's distance is the brute-force optimum."""
+    """One vehicle, six stops, some with windows: the solver finds the brute-force optimum."""
     xy = _points(seed, 7)
     rng = random.Random(seed)
     windows = {i: (w, w + 120) for i in range(1, 7) if (w := rng.randint(0, 300)) and i % 2 == 0}
@@ -65,8 +67,11 @@ def test_tsp_with_time_windows(seed: int) -> None:
     problem = builder.build(FixedMatrix(xy))
     m = problem.distance_m
     best = min(
-        (_cost(m, [0, *p, 0]) for p in itertools.permutations(range(1, 7))
-         if _time_ok(m, [0, *p, 0], {i: windows.get(i, (0, HORIZON)) for i in range(1, 7)}, 10)),
+        (
+            _cost(m, [0, *p, 0])
+            for p in itertools.permutations(range(1, 7))
+            if _time_ok(m, [0, *p, 0], {i: windows.get(i, (0, HORIZON)) for i in range(1, 7)}, 10)
+        ),
         default=None,
     )
     assert best is not None, "the instance must be feasible"

@@ -19,8 +19,15 @@ from tests.optimizer.validator import validate_plan
 
 DAY = dt.date(2026, 7, 15)  # peak season: 7-day cycles
 CONFIG = PlanningConfig()
-SITE = PestSite(id="s", community_id="c", lat=23.0, lon=113.0, cycle_days_peak=7,
-                cycle_days_normal=14, service_min=90)
+SITE = PestSite(
+    id="s",
+    community_id="c",
+    lat=23.0,
+    lon=113.0,
+    cycle_days_peak=7,
+    cycle_days_normal=14,
+    service_min=90,
+)
 
 
 def _ms(day: dt.date) -> int:
@@ -75,17 +82,23 @@ def test_recent_visits_make_sites_optional_and_violations_raise_priority(
     sites = [s for s in small_district.pest_sites if small_district.town_of(s.community_id) == town]
     last = {s.id: _ms(DAY - dt.timedelta(days=5)) for s in sites}
     hot = sites[0].community_id
-    state = DistrictState(at_ms=LocalDay(DAY).start_ms, last_pest_visit=last,
-                          open_violations={hot: {ViolationKind.BIN_OVERFLOW}})
+    state = DistrictState(
+        at_ms=LocalDay(DAY).start_ms,
+        last_pest_visit=last,
+        open_violations={hot: {ViolationKind.BIN_OVERFLOW}},
+    )
     tasks, unserved, mandatory, _ = pest_tasks(
         small_district, state, DAY, town, CONFIG, GreatCircle(), from_s=0, time_limit_s=2
     )
-    assert mandatory == 0 and not unserved
+    assert mandatory == 0
+    assert not unserved
     stops = [s for t in tasks for s in t.problem.stops]
-    assert stops and not any(s.required for s in stops)
+    assert stops
+    assert not any(s.required for s in stops)
     calm = PlanningConfig(pest_violation_boost=1.0)
-    base, _, _, _ = pest_tasks(small_district, state, DAY, town, calm, GreatCircle(), from_s=0,
-                               time_limit_s=2)
+    base, _, _, _ = pest_tasks(
+        small_district, state, DAY, town, calm, GreatCircle(), from_s=0, time_limit_s=2
+    )
     prizes = {s.id: s.prize for t in base for s in t.problem.stops}
     for s in stops:
         if s.community_id == hot:

@@ -4,6 +4,7 @@ plan's configuration, not from anything the solver computed."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date
 
@@ -17,7 +18,10 @@ TOLERANCE_S = 2  # rounding of metres and seconds to integers
 
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
 
 
@@ -58,20 +62,28 @@ def validate_route(
         if (b.depart_ms - b.eta_ms) // 60_000 != shift.break_min:
             problems.append(f"{route.vehicle_id}'s break is not {shift.break_min} min")
     moving = [i for i, x in enumerate(stops) if x.kind is not StopKind.BREAK]
-    for a, b in zip(moving, moving[1:], strict=False):
-        travel = _metres((stops[a].lat, stops[a].lon), (stops[b].lat, stops[b].lon)) * config.detour / speed
+    for a, b in itertools.pairwise(moving):
+        travel = (
+            _metres((stops[a].lat, stops[a].lon), (stops[b].lat, stops[b].lon))
+            * config.detour
+            / speed
+        )
         pause = sum(
             (x.depart_ms - x.eta_ms) // 1000 for x in stops[a + 1 : b] if x.kind is StopKind.BREAK
         )
         if s[b] + TOLERANCE_S < d[a] + travel + pause:
-            problems.append(f"{route.vehicle_id}: {stops[b].stop_id} reached faster than driving allows")
+            problems.append(
+                f"{route.vehicle_id}: {stops[b].stop_id} reached faster than driving allows"
+            )
     capacity = truck.capacity_kg if truck else math.inf
     windows = [tuple(_clock(t) for t in (w.start, w.end)) for w in config.collection_windows]
     meals = [tuple(_clock(t) for t in (w.start, w.end)) for w in config.meal_windows]
     load = 0.0
     for i, x in enumerate(stops):
         if x.load_kg > capacity + 0.5:
-            problems.append(f"{route.vehicle_id} carries {x.load_kg} kg at {x.stop_id}, over {capacity}")
+            problems.append(
+                f"{route.vehicle_id} carries {x.load_kg} kg at {x.stop_id}, over {capacity}"
+            )
         if x.kind is StopKind.STATION:
             if x.load_kg != 0:
                 problems.append(f"{route.vehicle_id} is not empty after unloading at {x.stop_id}")
@@ -83,7 +95,9 @@ def validate_route(
             if x.load_kg < load:
                 problems.append(f"{route.vehicle_id}'s load falls at {x.stop_id} without unloading")
             if not any(a <= s[i] <= b for a, b in windows):
-                problems.append(f"{x.stop_id} is served at {s[i]} s, outside every collection window")
+                problems.append(
+                    f"{x.stop_id} is served at {s[i]} s, outside every collection window"
+                )
             bins = sum(b.count for b in point.bins)
             if d[i] - s[i] < config.service_s_per_point + config.service_s_per_bin * bins:
                 problems.append(f"{x.stop_id} is served faster than its bins allow")
@@ -100,8 +114,14 @@ def validate_route(
     return problems
 
 
-def validate_plan(routes: list[RouteDispatch], registry: Registry, day: date,
-                  config: PlanningConfig, *, from_s: int = 0) -> list[str]:
+def validate_plan(
+    routes: list[RouteDispatch],
+    registry: Registry,
+    day: date,
+    config: PlanningConfig,
+    *,
+    from_s: int = 0,
+) -> list[str]:
     problems = []
     seen: set[str] = set()
     for r in routes:
