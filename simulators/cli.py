@@ -18,8 +18,10 @@ from simulators.day import DaySummary, Progress, parse_start, run_day
 from simulators.faults import Breakdown, FaultConfig
 from yiju.paths import default_registry_path
 
-# One process publishes ~30,000 msg/s; the whole district at --speed 600 needs that
-# on average (more at meal-time peaks), so large districts get two processes.
+# One process publishes 25,000–40,000 msg/s; the whole district at --speed 600 needs
+# ~30,000 on average, so large districts get two processes where there are cores for
+# them. On two cores, one process and Mosquitto already use both: a second process
+# only competes with the broker (measured slower there).
 AUTO_WORKERS_DEVICES = 5_000
 
 
@@ -68,7 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--workers",
         default="auto",
         help="processes to split the towns over; 'auto' = 2 for districts of more than "
-        f"{AUTO_WORKERS_DEVICES:,} devices on a multi-core machine, else 1",
+        f"{AUTO_WORKERS_DEVICES:,} devices on a machine with 4 or more cores, else 1",
     )
     parser.add_argument(
         "--no-dispatch", action="store_true", help="do not follow the dispatch topics"
@@ -78,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _workers(text: str, devices: int) -> int:
     if text == "auto":
-        return 2 if devices > AUTO_WORKERS_DEVICES and (os.cpu_count() or 1) > 1 else 1
+        return 2 if devices > AUTO_WORKERS_DEVICES and (os.cpu_count() or 1) >= 4 else 1
     try:
         value = int(text)
     except ValueError:
