@@ -68,9 +68,12 @@ def list_violations(
     influx: InfluxClient, where: ViolationFilter, *, limit: int, cursor: tuple[int, str] | None
 ) -> tuple[list[Violation], str | None]:
     """Violations newest first, one page of `limit`, and the cursor of the next page."""
+    found = (
+        _open_violations(influx, where) if where.status == "open" else _violations(influx, where)
+    )
     items = [
         v
-        for v in _violations(influx, where)
+        for v in found
         if where.start_ms <= v.opened_ms < where.end_ms
         and (where.status is None or v.status == where.status)
         and (cursor is None or v.order_key < cursor)
@@ -81,7 +84,7 @@ def list_violations(
     return page, (encode_cursor(page[-1].order_key) if more and page else None)
 
 
-def _violations(influx: InfluxClient, where: ViolationFilter) -> list[Violation]:
+def _where(where: ViolationFilter) -> tuple[str, dict[str, Any]]:
     clause = f"time >= {int(where.start_ms)}ms"
     params: dict[str, Any] = {}
     for tag in ("town", "community", "kind"):
@@ -89,6 +92,46 @@ def _violations(influx: InfluxClient, where: ViolationFilter) -> list[Violation]
         if value is not None:
             clause += f' AND "{tag}" = ${tag}'
             params[tag] = value
+    return clause, params
+
+
+def _open_violations(influx: InfluxClient, where: ViolationFilter) -> list[Violation]:
+    """Violations open now: the last event of each (kind, subject) series is an open.
+
+    InfluxDB picks the last event per series itself, so this stays cheap over a long
+    look-back where pairing every event would not."""
+    clause, params = _where(where)
+    series = influx.query(
+        'SELECT last("state") AS state, "value", "violation_id" '
+        f"FROM {quote_ident(schema.VIOLATION.name)} WHERE {clause} "
+        'GROUP BY "kind", "community", "town", "subject"',
+        params=params,
+    )
+    out = []
+    for s in series:
+        tags = s.get("tags") or {}
+        for values in s.get("values", []):
+            row = dict(zip(s["columns"], values, strict=True))
+            if row.get("state") != schema.ViolationState.OPEN or not row.get("violation_id"):
+                continue
+            value = row.get("value")
+            out.append(
+                Violation(
+                    violation_id=str(row["violation_id"]),
+                    kind=str(tags.get("kind") or ""),
+                    community=tags.get("community") or None,
+                    town=tags.get("town") or None,
+                    subject=tags.get("subject") or None,
+                    opened_ms=int(row["time"]),
+                    closed_ms=None,
+                    value=float(value) if isinstance(value, int | float) else None,
+                )
+            )
+    return out
+
+
+def _violations(influx: InfluxClient, where: ViolationFilter) -> list[Violation]:
+    clause, params = _where(where)
     series = influx.query(
         'SELECT "state", "value", "violation_id", "kind", "community", "town", "subject" '
         f"FROM {quote_ident(schema.VIOLATION.name)} WHERE {clause}",

@@ -95,3 +95,15 @@ def test_bad_parameters_are_422(client: TestClient, params: dict[str, str]) -> N
     resp = client.get(URL, params=params, headers=OFFICE)
     assert resp.status_code == 422, resp.text
     assert resp.json()["message"]
+
+
+def test_open_now_without_an_end(client: TestClient) -> None:
+    """`status=open` with only `from`: what is open now, newest first, values kept."""
+    resp = client.get(
+        URL, params={"status": "open", "from": "2026-11-01T00:00:00+08:00"}, headers=OFFICE
+    )
+    assert resp.status_code == 200
+    data = resp.json()["data"]
+    assert [v["violation_id"] for v in data] == ["v-clr-1", "v-cam-1", "v-pest-1"]
+    pest = data[-1]
+    assert (pest["kind"], pest["subject"], pest["value"]) == ("pest_overdue", "xq-c001-s1", 20.0)
