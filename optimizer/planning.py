@@ -18,7 +18,7 @@ from core.registry import Registry
 from optimizer.distance import GreatCircle
 from optimizer.errors import PlanningError
 from optimizer.garbage import garbage_tasks
-from optimizer.model import DistanceMatrixSource, PlanTask, Solution, Unserved
+from optimizer.model import DistanceMatrixSource, PlanTask, Solution, Stop, Unserved
 from optimizer.output import kpis, route_dispatch, unserved_stop
 from optimizer.params import PlanningConfig
 from optimizer.pest import pest_tasks
@@ -69,6 +69,29 @@ def solve_tasks(tasks: list[PlanTask], workers: int) -> list[tuple[PlanTask, Sol
             results.append((task, future.result()))
             log.info("solved %d/%d: %s", done, len(order), task.problem.name)
     return results
+
+
+def _size(job: tuple[PlanTask, list[Stop], float]) -> int:
+    task, stops, limit = job
+    return extra_vehicles(task, stops, time_limit_s=limit)
+
+
+def size_extra_fleet(
+    sizing: list[tuple[PlanTask, list[Stop]]], budget_s: float, workers: int
+) -> int:
+    """Extra trucks for the stops each task's fleet had no time for, solved in parallel
+    within `budget_s` (each sizing solves at most twice)."""
+    if not sizing:
+        return 0
+    per_solve = max(0.5, min(5.0, budget_s * workers / (2 * len(sizing)) * 0.8))
+    jobs = [(task, stops, per_solve) for task, stops in sizing]
+    log.info("sizing the extra fleet for %d tasks, %.1f s per solve", len(jobs), per_solve)
+    if workers <= 1 or len(jobs) == 1:
+        return sum(_size(j) for j in jobs)
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+        return sum(pool.map(_size, jobs))
 
 
 def plan_day(
@@ -146,9 +169,8 @@ def plan_day(
     )
     solved = solve_tasks(tasks, config.workers)
     routes = []
-    extra = 0
     crew_hours = 0.0
-    remaining = max(1.0, time_limit_s - (time.monotonic() - started))
+    sizing: list[tuple[PlanTask, list[Stop]]] = []
     for task, solution in sorted(solved, key=lambda ts: ts[0].problem.name):
         for r in solution.routes:
             routes.append(
@@ -166,9 +188,11 @@ def plan_day(
         unserved += named
         fleet_full = [s for s, u in zip(left, named, strict=True) if u.reason not in INDIVIDUAL]
         if fleet_full and kind == "garbage":
-            extra += extra_vehicles(task, fleet_full, time_limit_s=min(10.0, remaining / 2))
+            sizing.append((task, fleet_full))
         elif fleet_full:
             crew_hours += extra_crew_hours(task.problem, fleet_full)
+    remaining = max(2.0, time_limit_s - (time.monotonic() - started))
+    extra = size_extra_fleet(sizing, remaining, config.workers)
     capacities = {t.id: t.capacity_kg for t in registry.trucks}
     record = PlanRecord(
         plan_id=plan_id,
