@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from core.dispatch import RouteDispatch, RouteStopOut, StopKind
 from core.registry import Registry
 from core.schema import ViolationKind
 from core.topics import Topics
-from simulators.day import parse_start, run_day
+from simulators.day import Progress, parse_start, run_day
 from simulators.faults import Breakdown, FaultConfig, FaultKind
 from simulators.truth import read_truth_log
 from tests.conftest import MqttFactory
@@ -176,3 +177,70 @@ def test_breakdown_leaves_the_rest_of_the_route_undone(
     not_cleared = {v.subject for v in violations if v.kind is ViolationKind.BIN_NOT_CLEARED}
     assert first not in not_cleared
     assert set(rest) <= not_cleared
+
+
+def test_truck_follows_a_new_route_published_mid_day(
+    local_stack: LocalStack,
+    small_district: Registry,
+    dispatched: RouteDispatch,
+    mqtt_connect: MqttFactory,
+    broker_tap: BrokerTap,
+    tmp_path: Path,
+) -> None:
+    """A re-plan retained on the dispatch topic while the day runs replaces the rest of
+    the old route: the new stops are cleared, the old route's remaining ones are not."""
+    truck = small_district.truck_by_id[TRUCK]
+    others = small_district.points_in(truck.town_id)[3:5]
+    replan_at = parse_start(f"{DAY}T06:05", small_district.district.tz)
+    t = replan_at + 40 * MIN
+    stops = []
+    for point in others:
+        stops.append(
+            RouteStopOut(
+                seq=len(stops),
+                stop_id=point.id,
+                kind=StopKind.POINT,
+                lat=point.lat,
+                lon=point.lon,
+                eta_ms=t,
+                depart_ms=t + 4 * MIN,
+            )
+        )
+        t += 15 * MIN
+    new = dispatched.model_copy(
+        update={"route_id": dispatched.route_id + "-replan", "stops": stops, "end_ms": t}
+    )
+    optimizer = mqtt_connect(credentials.OPTIMIZER)
+    sent = threading.Event()
+
+    def replan(progress: Progress) -> None:
+        if not sent.is_set() and progress.sim_ms >= replan_at:
+            sent.set()
+            optimizer.publish(
+                Topics().dispatch(TRUCK), new.model_dump_json(), qos=1, retain=True
+            ).wait_for_publish(5)
+
+    summary = run_day(
+        local_stack.settings,
+        small_district,
+        f"{DAY}T05:50",
+        hours=2.5,
+        speed=900,
+        seed=5,
+        faults=FaultConfig.none(),
+        truth_path=tmp_path / "truth.jsonl",
+        device_share=0,
+        progress=replan,
+    )
+    assert sent.is_set()
+    seen = broker_tap.wait_for(summary.published)
+    cleared = [
+        json.loads(p) for t, p in seen if t == Topics().vehicle_events(TRUCK) and b'"cleared"' in p
+    ]
+    old_points = _points(dispatched)
+    by_route = {}
+    for event in cleared:
+        by_route.setdefault(event["route_id"], []).append(event["point_id"])
+    assert by_route[new.route_id] == [p.id for p in others]
+    assert set(by_route.get(dispatched.route_id, [])) < set(old_points)
+    assert all(e["ts"] >= replan_at for e in cleared if e["route_id"] == new.route_id)
