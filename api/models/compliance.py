@@ -64,3 +64,39 @@ class ScorecardPublic(BaseModel):
     count: int
 
     model_config = {"populate_by_name": True}
+
+
+class CommunityMonth(BaseModel):
+    community: str
+    name: str
+    town: str
+    days: int
+    days_meeting: int
+    share_of_days: float
+    clearance_rate: float | None
+    exposed_minutes: float
+    sewer_overflows: int
+    sewer_overflow_minutes: float
+    camera_availability: float | None
+    pest_days_on_schedule: int
+    static_ok: bool
+    most_failed: str | None
+
+
+class TownMonth(BaseModel):
+    town: str
+    communities: int
+    community_days: int
+    days_meeting: int
+    share_of_days: float
+
+
+class MonthlyPublic(BaseModel):
+    month: str
+    date_from: dt.date = Field(alias="from")
+    date_to: dt.date = Field(alias="to")
+    communities: list[CommunityMonth]
+    towns: list[TownMonth]
+    count: int
+
+    model_config = {"populate_by_name": True}

@@ -15,13 +15,18 @@ from api.errors import bad_parameter
 from api.models.common import ERROR_RESPONSES
 from api.models.compliance import (
     CommunityCompliance,
+    CommunityMonth,
     CompliancePublic,
+    MonthlyPublic,
     TownCompliance,
+    TownMonth,
     TownTarget,
 )
 from api.routes.params import check_day, check_town, today
-from api.services.compliance import compute_compliance, target_column
+from api.services.compliance import compute_compliance, compute_daily, target_column
 from api.services.compliance_csv import to_csv
+from api.services.monthly import month_days, monthly_summary
+from api.services.scope import Scope
 
 router = APIRouter(prefix="/compliance", tags=["compliance"], responses=ERROR_RESPONSES)
 
@@ -92,6 +97,57 @@ def get_compliance(
         communities=rows,
         towns=town_rows,
         count=len(rows),
+    )
+
+
+@router.get(
+    "/monthly",
+    summary="The monthly assessment: a month of compliance per community and town",
+    response_model=MonthlyPublic,
+    responses=CSV_RESPONSE,
+)
+def get_monthly(
+    registry: RegistryDep,
+    influx: InfluxDep,
+    limits: ThresholdsDep,
+    cache: CacheDep,
+    key: ReadKey,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+    town: Annotated[str | None, Query(max_length=64, description="only this town")] = None,
+    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    table: Annotated[
+        Literal["communities", "towns"], Query(description="which table as CSV")
+    ] = "communities",
+) -> MonthlyPublic | Response:
+    tz = registry.district.tz
+    try:
+        first, last = month_days(month, today(tz))
+    except ValueError as exc:
+        raise bad_parameter(str(exc)) from None
+    check_day(first, "month")
+    if town is not None:
+        check_town(registry, town)
+    scope = Scope(first, last, tz, town_id=town)
+    communities, towns = cache.get_or_compute(
+        ("monthly", scope, limits),
+        last < today(tz),
+        lambda: monthly_summary(compute_daily(influx, registry, scope, limits)),
+    )
+    if format == "csv":
+        frame = communities if table == "communities" else towns
+        filename = f"compliance-{table}-{month}.csv"
+        return Response(
+            to_csv(frame),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return MonthlyPublic(
+        month=month,
+        date_from=first,
+        date_to=last,
+        communities=[CommunityMonth.model_validate(r) for r in communities.to_dict("records")],
+        towns=[TownMonth.model_validate(r) for r in towns.to_dict("records")],
+        count=len(communities),
     )
 
 

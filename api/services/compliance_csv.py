@@ -10,7 +10,7 @@ def to_csv(frame: pd.DataFrame) -> str:
     out = frame.copy()
     if "failing" in out.columns:
         out["failing"] = out["failing"].map(lambda names: ";".join(names))
-    for column in ("clearance_rate", "camera_availability", "share"):
+    for column in ("clearance_rate", "camera_availability", "share", "share_of_days"):
         if column in out.columns:
             out[column] = out[column].astype(float).round(4)
     return str(out.to_csv(index=False))

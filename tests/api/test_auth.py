@@ -34,6 +34,7 @@ ENDPOINTS = [
     ("GET", "/communities/{community}", READERS),
     ("GET", "/communities/{community}/scorecard?from={date}&to={date}", READERS),
     ("GET", "/compliance?date={date}", READERS),
+    ("GET", "/compliance/monthly?month={month}", READERS),
     ("GET", "/violations", READERS),
     ("GET", "/devices/{device}/latest", READERS),
     ("GET", "/devices/{device}/series?hours=24", READERS),
@@ -54,6 +55,7 @@ def filled(api_settings, case: Case) -> dict[str, str]:  # type: ignore[no-untyp
     return {
         "community": case.spec["good"],
         "date": case.spec["date"],
+        "month": case.spec["date"][:7],
         "device": device,
         "plan": PLAN_ID,
         "route": record.routes[0].route_id,

@@ -166,3 +166,32 @@ def test_day_without_data(client: TestClient, case: Case, day: str) -> None:
     )
     assert card.status_code == 200, card.text
     assert card.json()["days_meeting"] == 0
+
+
+def test_monthly_assessment(client: TestClient, case: Case) -> None:
+    """The month sums the known day up: one day meeting for the good community, the
+    overflow minutes of both days, the sewer overflows; CSV has the same rows."""
+    month = case.spec["date"][:7]
+    resp = client.get("/api/v1/compliance/monthly", params={"month": month}, headers=OFFICE)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    rows = {r["community"]: r for r in body["communities"]}
+    spec = case.spec
+    good = rows[spec["good"]]
+    assert good["days_meeting"] == 1
+    assert good["most_failed"] == "clearance"
+    assert rows[spec["bin_overflow"]["community"]]["exposed_minutes"] == 150.0 + 60.0
+    assert rows[spec["sewer_overflow"]["community"]]["sewer_overflows"] == 2
+    assert rows[spec["static_only"]["community"]]["static_ok"] is False
+    assert sum(t["days_meeting"] for t in body["towns"]) == 1
+    csv = client.get(
+        "/api/v1/compliance/monthly", params={"month": month, "format": "csv"}, headers=OFFICE
+    )
+    assert len(pd.read_csv(io.StringIO(csv.text))) == body["count"]
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2999-01", "26-11", "1999-12"])
+def test_monthly_bad_month(client: TestClient, month: str) -> None:
+    """A malformed, impossible, future or too old month is 422."""
+    resp = client.get("/api/v1/compliance/monthly", params={"month": month}, headers=OFFICE)
+    assert resp.status_code == 422

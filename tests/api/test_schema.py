@@ -35,6 +35,7 @@ OPERATIONS = [
     ("GET", "/communities/{community_id}"),
     ("GET", "/communities/{community_id}/scorecard"),
     ("GET", "/compliance"),
+    ("GET", "/compliance/monthly"),
     ("GET", "/violations"),
     ("GET", "/devices/{device_id}/latest"),
     ("GET", "/devices/{device_id}/series"),
