@@ -298,6 +298,8 @@ def report(
         for day in days:
             http.get("/compliance", params={"date": day.isoformat()})
         compliance, scorecard = questions()
+        month = days[-1].strftime("%Y-%m")
+        monthly = timed(lambda: http.get("/compliance/monthly", params={"month": month}), 3)
         # The same again with answers for past days cached (as served by default).
         app.state.compliance_cache = ComplianceCache(ttl_s=300)
         questions()
@@ -315,7 +317,7 @@ def report(
         bare.append((time.perf_counter() - t0) * 1000)
 
     def row(name: str, values: list[float]) -> str:
-        return f"{name:44} median {statistics.median(values):7.1f} ms   p95 {p95(values):7.1f} ms"
+        return f"{name:48} median {statistics.median(values):7.1f} ms   p95 {p95(values):7.1f} ms"
 
     rate = points / load_s
     print(
@@ -328,6 +330,7 @@ def report(
     print(f"timed requests per question: {runs} (shared 2-core machine)")
     print(row("GET /compliance?date= (whole district)", compliance))
     print(row(f"GET /communities/{{id}}/scorecard ({len(days)} days)", scorecard))
+    print(row(f"GET /compliance/monthly?month={month} (3 runs)", monthly))
     print(row("  the same, cached: /compliance", cached_compliance))
     print(row("  the same, cached: scorecard", cached_scorecard))
     print(row("reference: GET /towns", towns))
