@@ -43,7 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=600.0,
         help="times faster than wall time; 600 = a day in 2.4 min, 'max' = unpaced (default 600)",
     )
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--seed", type=int, default=1, help="the same seed gives the same messages and truth log"
+    )
     parser.add_argument(
         "--truth", type=Path, help="truth log path (default: <data_dir>/truth/<start>-<seed>.jsonl)"
     )
