@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -38,6 +37,7 @@ import pandas as pd
 
 from api.config import DEFAULT_COMPLIANCE, ComplianceThresholds
 from api.services import compliance_data as data
+from api.services.registry_view import counts_by_community, point_community
 from api.services.scope import Scope
 from api.services.violation_spans import DayKey, daily_totals
 from core.influx import InfluxClient
@@ -111,11 +111,11 @@ def compute_daily(
     (_, exposed), (sewer_events, sewer_minutes) = overflows_job.result()
     availability = cameras_job.result()
     on_schedule = pest_job.result()
-    counts = _device_counts(registry)
+    counts = counts_by_community(registry)
     rows = []
     for community in sorted(communities, key=lambda c: (c.town_id, c.id)):
         static = static_criteria(community, limits)
-        points = counts["points"].get(community.id, 0)
+        points = counts["collection_points"].get(community.id, 0)
         for day in scope.days:
             key = (community.id, day)
             row: dict[str, Any] = {
@@ -228,11 +228,11 @@ def _cleared(
     """Points cleared by the cut-off, per community and day."""
     frame = data.clearances(influx, scope)
     cutoff = limits.rules.cutoff_time
-    point_community = _point_community(registry)
+    community_of = point_community(registry)
     seen: set[tuple[str, date]] = set()
     out: dict[DayKey, int] = {}
     for point_id, day, clock in zip(frame["point_id"], frame["date"], frame["clock"], strict=True):
-        community = point_community.get(point_id)
+        community = community_of.get(point_id)
         if community not in ids or clock > cutoff or (point_id, day) in seen:
             continue
         seen.add((point_id, day))
@@ -249,7 +249,7 @@ def _overflows(
     events = data.violation_events(influx, scope, [k.value for k in kinds], OVERFLOW_LOOKBACK_DAYS)
     window_start = day_start_ms(scope.first - timedelta(days=OVERFLOW_LOOKBACK_DAYS), scope.tz)
     subjects = {
-        ViolationKind.BIN_OVERFLOW: _point_community(registry),
+        ViolationKind.BIN_OVERFLOW: point_community(registry),
         ViolationKind.SEWER_OVERFLOW: {o.id: o.community_id for o in registry.sewage_outlets},
     }
     return tuple(
@@ -311,34 +311,3 @@ def _pest(
             key = (site.community_id, day)
             on_schedule[key] = on_schedule.get(key, 0) + int(hit)
     return on_schedule
-
-
-_COUNTS: dict[int, tuple[Registry, dict[str, Counter[str]]]] = {}
-
-
-def _device_counts(registry: Registry) -> dict[str, Counter[str]]:
-    """Points, cameras and pest sites per community, counted once per registry object."""
-    cached = _COUNTS.get(id(registry))
-    if cached is None or cached[0] is not registry:
-        counts = {
-            "points": Counter(p.community_id for p in registry.collection_points),
-            "cameras": Counter(c.community_id for c in registry.cameras),
-            "pest_sites": Counter(s.community_id for s in registry.pest_sites),
-        }
-        cached = (registry, counts)
-        _COUNTS.clear()
-        _COUNTS[id(registry)] = cached
-    return cached[1]
-
-
-_POINT_COMMUNITY: dict[int, tuple[Registry, dict[str, str]]] = {}
-
-
-def _point_community(registry: Registry) -> dict[str, str]:
-    """point id → community id, built once per registry object."""
-    cached = _POINT_COMMUNITY.get(id(registry))
-    if cached is None or cached[0] is not registry:
-        cached = (registry, {p.id: p.community_id for p in registry.collection_points})
-        _POINT_COMMUNITY.clear()
-        _POINT_COMMUNITY[id(registry)] = cached
-    return cached[1]

@@ -8,9 +8,12 @@ from api.models.registry import CommunityPublic
 from core.registry import Community, Registry
 
 _COUNTS: dict[int, tuple[Registry, dict[str, Counter[str]]]] = {}
+_POINT_COMMUNITY: dict[int, tuple[Registry, dict[str, str]]] = {}
 
 
-def _counts(registry: Registry) -> dict[str, Counter[str]]:
+def counts_by_community(registry: Registry) -> dict[str, Counter[str]]:
+    """Collection points, sewage outlets, cameras and pest sites per community, counted
+    once per registry object."""
     cached = _COUNTS.get(id(registry))
     if cached is None or cached[0] is not registry:
         counts = {
@@ -25,8 +28,18 @@ def _counts(registry: Registry) -> dict[str, Counter[str]]:
     return cached[1]
 
 
+def point_community(registry: Registry) -> dict[str, str]:
+    """Collection point id → community id, built once per registry object."""
+    cached = _POINT_COMMUNITY.get(id(registry))
+    if cached is None or cached[0] is not registry:
+        cached = (registry, {p.id: p.community_id for p in registry.collection_points})
+        _POINT_COMMUNITY.clear()
+        _POINT_COMMUNITY[id(registry)] = cached
+    return cached[1]
+
+
 def community_public(registry: Registry, community: Community) -> CommunityPublic:
-    counts = _counts(registry)
+    counts = counts_by_community(registry)
     return CommunityPublic(
         **community.model_dump(),
         **{name: counter.get(community.id, 0) for name, counter in counts.items()},
