@@ -45,7 +45,9 @@ VIOLATION = Measurement(
 ROUTE_STOP = Measurement(
     "route_stop",
     ("plan_id", "route_id", "vehicle_id", "plan_kind", "town"),
-    ("seq", "stop_id", "eta_ms", "lat", "lon", "load_kg"),
+    # stop_kind: core.dispatch.StopKind (point, site, station, depot, break); the boards
+    # count only points and sites as stops to serve.
+    ("seq", "stop_id", "eta_ms", "lat", "lon", "load_kg", "stop_kind"),
 )
 DEADLETTER = Measurement("deadletter", ("reason",), ("topic", "payload", "detail"))
 VEHICLE_POSITION = Measurement("vehicle_position", ("vehicle_id", "town"), ("lat", "lon"))
