@@ -166,6 +166,7 @@ def routes_today(registry: Registry, day_start: int) -> Iterator[str]:
                 "lat": p.lat,
                 "lon": p.lon,
                 "load_kg": 50.0 * seq,
+                "stop_kind": "point",
             }
             yield line(schema.ROUTE_STOP.name, tags, fields, eta)
 
@@ -288,7 +289,7 @@ def report(influx: InfluxClient, registry: Registry, now: int, runs: int, writte
             + "; ".join(f"{p.title} {p.elapsed_ms:.0f} ms" for p in slowest)
         )
     wall = probe_board(influx, boards["district-wall"], today)
-    open_now = wall.panels["Open violations by kind"].series()
+    open_now = {r["kind"]: r["open"] for r in wall.panels["Open violations by kind"].rows()}
     print(f"open now by kind: {open_now}")
     print("(taken on a shared 2-core machine: indicative figures)")
 

@@ -23,7 +23,8 @@ def routes_today() -> Panel:
         f'SELECT count(distinct({qb.col(r, "stop_id")})) AS "stops", '
         f'max({qb.col(r, "load_kg")}) AS "peak load", '
         f'min({eta_ms}) AS "first stop", max({eta_ms}) AS "last stop" '
-        f'FROM "{r.name}" WHERE {qb.where([TOWN, qb.TIME_FILTER])} GROUP BY {groups}'
+        f'FROM "{r.name}" WHERE {qb.where([TOWN, qb.service_stops(), qb.TIME_FILTER])} '
+        f"GROUP BY {groups}"
     )
     eta = {"id": "unit", "value": "dateTimeAsLocal"}
     return p.table(

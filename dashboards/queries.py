@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from core import schema
+from core.dispatch import StopKind
 from core.influx import quote_ident as q
 from core.influx import quote_literal
 from core.schema import ViolationKind, ViolationState
@@ -160,11 +161,26 @@ def recent_rows(
     )
 
 
+# The stops a plan of each kind serves (depots, stations and breaks are not served).
+SERVICE_STOP = {"garbage": StopKind.POINT, "pest": StopKind.SITE}
+
+
+def service_stops(kinds: Iterable[StopKind] = tuple(SERVICE_STOP.values())) -> str:
+    r = schema.ROUTE_STOP
+    alternatives = " OR ".join(f"{col(r, 'stop_kind')} = {quote_literal(k.value)}" for k in kinds)
+    return f"({alternatives})"
+
+
 def planned_and_due(filters: Sequence[str], plan_kind: str) -> str:
-    """Distinct stops planned in the range per vehicle, and those due by now."""
+    """Distinct stops to serve planned in the range per vehicle, and those due by now."""
     r = schema.ROUTE_STOP
     stops = f"count(distinct({col(r, 'stop_id')}))"
-    base = [*filters, f"{col(r, 'plan_kind')} = {quote_literal(plan_kind)}", TIME_FILTER]
+    base = [
+        *filters,
+        f"{col(r, 'plan_kind')} = {quote_literal(plan_kind)}",
+        service_stops([SERVICE_STOP[plan_kind]]),
+        TIME_FILTER,
+    ]
     planned = (
         f"SELECT {stops} AS {q('planned')}, {stops} * 0 AS {q('due')} FROM {q(r.name)} "
         f"WHERE {where(base)} GROUP BY {col(r, 'vehicle_id')}"

@@ -152,8 +152,8 @@ def load(influx: InfluxClient, registry: Registry, now: int) -> Expected:
     visit = {"site_id": gc_site, "crew_id": "crew-gc-01", **place}
     lines.append(line(schema.PEST_VISIT.name, visit, {"duration_min": 90.0}, now - 90 * MIN))
 
-    def route(vehicle: str, kind: str, t: str, stops: list[tuple[str, int]]) -> None:
-        for seq, (stop, eta_from_now) in enumerate(stops, start=1):
+    def route(vehicle: str, kind: str, t: str, stops: list[tuple[str, int, str]]) -> None:
+        for seq, (stop, eta_from_now, stop_kind) in enumerate(stops, start=1):
             tags = {
                 "plan_id": f"{kind}-today",
                 "route_id": f"{vehicle}-r1",
@@ -163,14 +163,27 @@ def load(influx: InfluxClient, registry: Registry, now: int) -> Expected:
             }
             eta = now + eta_from_now
             fields = {"seq": seq, "stop_id": stop, "eta_ms": eta, "lat": 23.0, "lon": 113.0,
-                      "load_kg": 100.0 * seq}  # fmt: skip
+                      "load_kg": 100.0 * seq, "stop_kind": stop_kind}  # fmt: skip
             lines.append(line(schema.ROUTE_STOP.name, tags, fields, eta))
 
+    # Depots and the transfer station are on the route but are no stops to serve.
     route(trk_gc, "garbage", "guicheng",
-          [(gc_points[0], -3 * HOUR), (gc_points[3], -2 * HOUR), (gc_points[4], -1 * HOUR),
-           (gc_points[5], 2 * HOUR)])  # fmt: skip
-    route(trk_dl, "garbage", "dali", [(dl_points[0], -3 * HOUR), (dl_points[1], -2 * HOUR)])
-    route("crew-gc-01", "pest", "guicheng", [(gc_site, -2 * HOUR)])
+          [("dep-gc-1", -4 * HOUR, "depot"), (gc_points[0], -3 * HOUR, "point"),
+           (gc_points[3], -2 * HOUR, "point"), ("ts-gc-1", -90 * MIN, "station"),
+           (gc_points[4], -1 * HOUR, "point"), (gc_points[5], 2 * HOUR, "point"),
+           ("dep-gc-1", 3 * HOUR, "depot")])  # fmt: skip
+    route(
+        trk_dl,
+        "garbage",
+        "dali",
+        [(dl_points[0], -3 * HOUR, "point"), (dl_points[1], -2 * HOUR, "point")],
+    )
+    route(
+        "crew-gc-01",
+        "pest",
+        "guicheng",
+        [("dep-gc-1", -3 * HOUR, "depot"), (gc_site, -2 * HOUR, "site")],
+    )
     exp.behind = {trk_gc: 2}
     exp.served = {trk_gc: (4, 3, 1), trk_dl: (2, 2, 2), "crew-gc-01": (1, 1, 1)}
 
