@@ -45,9 +45,9 @@ def routes_today() -> Panel:
 
 def served_targets(plan_kind: str) -> list[Target]:
     if plan_kind == GARBAGE:
-        served = qb.served_per(schema.CLEARANCE, "vehicle_id", [TOWN])
+        served = qb.served_per(schema.CLEARANCE, "vehicle_id", "fill_before_pct", [TOWN])
     else:
-        served = qb.served_per(schema.PEST_VISIT, "crew_id", [TOWN])
+        served = qb.served_per(schema.PEST_VISIT, "crew_id", "duration_min", [TOWN])
     return [Target("A", qb.planned_and_due([TOWN], plan_kind)), Target("B", served)]
 
 

@@ -65,10 +65,11 @@ def kind_is(kinds: Sequence[ViolationKind]) -> str:
 
 
 def latest_violation_state(
-    filters: Sequence[str], kinds: Sequence[ViolationKind] = (), *, until: str = RANGE_END
+    filters: Sequence[str], kinds: Sequence[ViolationKind] = (), *, as_of_now: bool = False
 ) -> str:
-    """Per violation series, its last state; the row's time is that event's time."""
-    window = f"time > now() - {OPEN_LOOKBACK}" if until == "now()" else lookback(OPEN_LOOKBACK)
+    """Per violation series, its last state up to the end of the board's range (or now,
+    for alert rules); the row's time is that event's time."""
+    window = f"time > now() - {OPEN_LOOKBACK}" if as_of_now else lookback(OPEN_LOOKBACK)
     series = ", ".join(q(t) for t in V.tags)
     return (
         f"SELECT last({q('state')}) AS {q('state')} FROM {q(V.name)} "
@@ -99,7 +100,7 @@ def open_count_now(kind: ViolationKind) -> str:
     `GROUP BY *` keeps the inner series' tags (kind, community, town, subject) as the
     alert's labels, and InfluxDB 1.x answers it several times faster than naming them.
     """
-    inner = latest_violation_state([], [kind], until="now()")
+    inner = latest_violation_state([], [kind], as_of_now=True)
     return (
         f"SELECT count({q('state')}) AS {q('open')} FROM ({inner}) "
         f"WHERE {q('state')} = {OPEN} GROUP BY *"
@@ -113,7 +114,7 @@ def community_info(filters: Sequence[str], fields: Sequence[str], group_by: Sequ
     if unknown:
         raise ValueError(f"{m.name} has no fields {sorted(unknown)}")
     selected = ", ".join(f"last({q(f)}) AS {q(f)}" for f in fields)
-    groups = ", ".join(q(t) for t in group_by)
+    groups = ", ".join(col(m, t) for t in group_by)
     clause = f" WHERE {where(filters)}" if filters else ""
     return f"SELECT {selected} FROM {q(m.name)}{clause} GROUP BY {groups}"
 
@@ -129,7 +130,7 @@ def points_per(filters: Sequence[str], group: str) -> str:
 def points_cleared_per(filters: Sequence[str], group: str) -> str:
     """Distinct collection points with a clearance in the range, per `group`, 0 when none."""
     c = schema.CLEARANCE
-    field = q(c.fields[0])
+    field = col(c, "fill_before_pct")  # every clearance has it: counting it counts events
     per_point = (
         f"SELECT count({field}) / count({field}) AS {q('cleared')} FROM {q(c.name)} "
         f"WHERE {where([*filters, TIME_FILTER])} GROUP BY {col(c, 'point_id')}, {col(c, group)}"
@@ -195,9 +196,12 @@ def planned_and_due(filters: Sequence[str], plan_kind: str) -> str:
     )
 
 
-def served_per(measurement: schema.Measurement, by: str, filters: Sequence[str]) -> str:
-    """Stops served in the range per vehicle or crew (0 for those active this week)."""
-    field = q(measurement.fields[0])
+def served_per(
+    measurement: schema.Measurement, by: str, counted: str, filters: Sequence[str]
+) -> str:
+    """Stops served in the range per vehicle or crew (0 for those active this week);
+    `counted` is a field every event of `measurement` has."""
+    field = col(measurement, counted)
     by = col(measurement, by)
     # Manual emptying has no vehicle: it is no crew's work.
     filters = [*filters, f"{by} != ''"]
