@@ -12,6 +12,7 @@ from core.localday import LocalDay, at_local, now_ms, parse_clock
 from core.plans import PlanRecord, PlanState, PlanStore
 from core.registry import load_registry
 from core.settings import get_settings
+from optimizer.distance import provider_from_config
 from optimizer.errors import PlanningError
 from optimizer.jobs import deliver, registry_path, run_plan_job
 from optimizer.params import PlanningConfig
@@ -34,6 +35,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "--exclude", action="append", default=[], help="a vehicle to leave out (repeatable)"
         )
         p.add_argument("--workers", type=int, default=2, help="solver processes (default 2)")
+        p.add_argument(
+            "--distance",
+            choices=("greatcircle", "osrm", "valhalla"),
+            default="greatcircle",
+            help="distance provider (default: great-circle × detour at --speed)",
+        )
+        p.add_argument("--distance-url", help="OSRM or Valhalla base URL")
+        p.add_argument("--speed", type=float, default=22.0, help="urban km/h (default 22)")
+        p.add_argument("--detour", type=float, default=1.3, help="detour factor (default 1.3)")
         p.add_argument("--no-state", action="store_true", help="plan without reading InfluxDB")
         p.add_argument(
             "--dispatch", action="store_true", help="publish each route to its dispatch topic"
@@ -87,7 +97,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     local = LocalDay(day, settings.tz)
     from_ms = at_local(day, parse_clock(args.from_clock), settings.tz) if args.from_clock else None
     at = from_ms if from_ms is not None else min(now_ms(), local.end_ms - 1)
-    config = PlanningConfig(workers=max(1, args.workers))
+    config = PlanningConfig(workers=max(1, args.workers), speed_kmh=args.speed, detour=args.detour)
+    try:
+        provider = provider_from_config(
+            args.distance, url=args.distance_url, detour=args.detour, speed_kmh=args.speed
+        )
+    except ValueError as exc:
+        raise PlanningError(str(exc)) from exc
     store = PlanStore(settings.data_dir)
     if args.no_state:
         state = DistrictState.empty(at)
@@ -101,6 +117,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             from_ms=from_ms,
             excluded_vehicles=args.exclude,
             config=config,
+            provider=provider,
         )
         store.save(record)
         from optimizer.publish import export_files
@@ -119,6 +136,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 from_ms=from_ms,
                 excluded_vehicles=args.exclude,
                 config=config,
+                provider=provider,
             )
             store.save(record)
             problems = deliver(settings, record, influx, dispatch=args.dispatch)

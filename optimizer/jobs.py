@@ -17,7 +17,9 @@ from core.localday import LocalDay, now_ms
 from core.plans import PlanRecord, PlanState, PlanStore
 from core.registry import Registry, load_registry
 from core.settings import Settings
+from optimizer.distance import provider_from_config
 from optimizer.errors import PlanningError
+from optimizer.model import DistanceMatrixSource
 from optimizer.planning import plan_day
 from optimizer.publish import dispatch_routes, export_files, store_route_stops
 from optimizer.state import read_state
@@ -47,6 +49,17 @@ def job_time_limit(kind: str, town_id: str | None) -> float:
                 f"YIJU_PLAN_TIME_LIMIT_S={text!r} is not a number of seconds"
             ) from exc
     return DEFAULT_LIMIT_S[(kind, town_id is not None)]
+
+
+def provider_from_env() -> DistanceMatrixSource | None:
+    """`YIJU_DISTANCE_PROVIDER` (greatcircle, osrm, valhalla) and `YIJU_DISTANCE_URL`."""
+    kind = os.environ.get("YIJU_DISTANCE_PROVIDER")
+    if not kind:
+        return None
+    try:
+        return provider_from_config(kind, url=os.environ.get("YIJU_DISTANCE_URL"))
+    except ValueError as exc:
+        raise PlanningError(f"YIJU_DISTANCE_PROVIDER: {exc}") from exc
 
 
 def deliver(
@@ -111,6 +124,7 @@ def run_plan_job(
                 record.town_id,
                 time_limit_s=limit,
                 plan_id=plan_id,
+                provider=provider_from_env(),
             )
             result.created_ms = record.created_ms
             result.started_ms = record.started_ms

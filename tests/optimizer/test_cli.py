@@ -31,11 +31,13 @@ def test_plan_pest_command_writes_plan_and_exports(
     )
     assert run.returncode == 0, run.stderr
     record = PlanRecord.model_validate(json.loads(run.stdout))
-    assert record.state is PlanState.DONE and record.routes
+    assert record.state is PlanState.DONE
+    assert record.routes
     assert PlanStore(tmp_path).get(record.plan_id) is not None
     exports = tmp_path / "plans" / "exports"
     geo = json.loads((exports / f"{record.plan_id}.geojson").read_text())
-    assert geo["type"] == "FeatureCollection" and geo["features"]
+    assert geo["type"] == "FeatureCollection"
+    assert geo["features"]
     missing = subprocess.run(
         [sys.executable, "-m", "yiju", "plan", "run-job", "pest-2026-07-15-00000000"],
         env=env,
