@@ -23,8 +23,14 @@ TOWN = qb.matches("town", "town")
 COMMUNITY = qb.matches("community", "community")
 PLACE = [TOWN, COMMUNITY]
 
+# One community at a time: the board is its detail view (and at district scale "All"
+# would be 12,000 bars and 10,000 camera rows).
 COMMUNITY_VARIABLE = QueryVariable(
-    "community", "Community", qb.show_tag_values(schema.COMMUNITY, "community", [TOWN])
+    "community",
+    "Community",
+    qb.show_tag_values(schema.COMMUNITY, "community", [TOWN]),
+    multi=False,
+    include_all=False,
 )
 FILL_STEPS = thresholds(Threshold(p.GREEN), Threshold(p.ORANGE, 90), Threshold(p.RED, 100))
 

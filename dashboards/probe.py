@@ -86,7 +86,9 @@ def resolve_variables(
         query = Interpolator(time_range, states).query(var["query"])
         series = _run(influx, query, f"{board['uid']} variable ${name}")
         options = [str(v[-1]) for s in series for v in s.get("values", [])]
-        selected = list(selections.get(name, [ALL]))
+        # Grafana's default: All where the variable has it, else its first option.
+        default = [ALL] if var.get("includeAll") else options[:1]
+        selected = list(selections.get(name, default))
         unknown = [v for v in selected if v != ALL and v not in options]
         if unknown:
             raise ProbeError(f"{board['uid']}: ${name} has no options {unknown} (has {options})")

@@ -96,8 +96,8 @@ def test_wall_clearance_shares(influx_db: InfluxClient, known: Expected) -> None
 
 
 def test_variables_use_grafanas_multi_value_regex(influx_db: InfluxClient, known: Expected) -> None:
-    """Selecting two towns (sent as `(guicheng|dali)`) narrows every panel to them, and
-    `$community`'s options follow `$town`."""
+    """Selecting two towns (sent as `(guicheng|dali)`) narrows every panel to them;
+    `$community`'s options follow `$town` and its first option is the default."""
     wall = probe(influx_db, "district-wall", wall_range(known), town=["guicheng", "dali"])
     by_kind = {r["kind"]: r["open"] for r in wall.panels["Open violations by kind"].rows()}
     assert by_kind == {"bin_overflow": 1, "sewer_overflow": 1, "camera_offline": 2}
@@ -108,6 +108,9 @@ def test_variables_use_grafanas_multi_value_regex(influx_db: InfluxClient, known
     gc = known.communities["guicheng"]
     board = probe(influx_db, "community", wall_range(known), town=["guicheng"])
     assert board.variables["community"] == [gc.id]
+    # $community is single-valued: Grafana selects its first option by default.
+    assert f'"community" =~ /^{gc.id}$/' in board.panels["Clearances"].queries["A"]
+    assert board.panels["Fill of each collection point (last reading)"].series() == known.fills
 
 
 def test_community_board(influx_db: InfluxClient, known: Expected) -> None:
