@@ -111,9 +111,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
         selections[name] = values.split(",")
     now = now_ms()
     failed = 0
-    with InfluxClient.from_settings(get_settings(), reader=True) as influx:
+    settings = get_settings()
+    board_time = TimeRange.parse(args.start, args.end, now, settings.tz)
+    with InfluxClient.from_settings(settings, reader=True) as influx:
         for name, board in build.boards().items():
-            board_time = TimeRange.parse(args.start, args.end, now)
             result = probe_board(influx, board, board_time, selections)
             for title, panel in result.panels.items():
                 rows = sum(len(f.rows) for f in panel.frames)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import YijuError
 from core.influx import InfluxClient
 from dashboards import frames as fr
 from dashboards.interpolate import (
@@ -29,7 +30,7 @@ from dashboards.model import DASHBOARD_DATASOURCE
 log = logging.getLogger("yiju.dashboards")
 
 
-class ProbeError(RuntimeError):
+class ProbeError(YijuError):
     """A board's query failed or was left with an unreplaced variable."""
 
 
