@@ -16,7 +16,7 @@ from core.localday import LocalDay, now_ms
 from core.registry import Registry
 from dashboards import build
 from dashboards.interpolate import TimeRange
-from dashboards.probe import BoardResult, evaluate_rules, probe_board
+from dashboards.probe import BoardResult, ProbeError, evaluate_rules, probe_board
 from tests.dashboards import scenario
 from tests.dashboards.scenario import HOUR, Expected
 
@@ -180,3 +180,13 @@ def test_alert_rules_fire_for_exactly_the_open_violations(
         assert labels["community"] in {c.id for c in known.communities.values()}
         assert labels["town"]
         assert alert.value == 1
+
+
+def test_a_failing_query_names_its_board_and_panel(
+    influx_db: InfluxClient, known: Expected
+) -> None:
+    """A query InfluxDB rejects fails the probe with the board, panel and target named."""
+    board = built("district-wall")
+    board["panels"][0]["targets"][1]["query"] = 'SELECT count("state" FROM "violation"'
+    with pytest.raises(ProbeError, match="yiju-district-wall panel 'Collection points cleared"):
+        probe_board(influx_db, board, wall_range(known))
