@@ -48,7 +48,7 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
     required = np.array([s.required for s in stops], dtype=bool)
     dur = problem.duration_s
     station_loc = [st.location.index for st in problem.stations]
-    uses_load = bool(demand.any()) and bool(station_loc)
+    uses_load = bool(demand.any())
     order = sorted(range(len(problem.vehicles)), key=lambda v: problem.vehicles[v].shift.open_s)
     plans: list[list[Step]] = [[] for _ in problem.vehicles]
     for v in order:
@@ -91,7 +91,7 @@ def _route(
 
     def finish_from(loc: int, at: int, carrying: int) -> int:
         """Time back at the depot, unloading first when needed."""
-        if uses_load and (carrying > 0 and unload_at_end):
+        if station_loc and carrying > 0 and unload_at_end:
             return min(
                 at + int(dur[loc, s]) + problem.stations[k].unload_s + int(dur[s, end_loc])
                 for k, s in enumerate(station_loc)
@@ -133,7 +133,7 @@ def _route(
                 t = max(t, rest.earliest_s) + rest.duration_s
                 rest_due = False
                 continue
-            if uses_load and load > 0:
+            if station_loc and load > 0:
                 k = nearest_station(here)
                 s = station_loc[k]
                 back = t + int(dur[here, s]) + problem.stations[k].unload_s
@@ -147,6 +147,6 @@ def _route(
         served[i] = True
         steps.append(Step(stop=i))
         here, t, load = int(stop_loc[i]), depart, load + int(demand[i])
-    if uses_load and load > 0 and unload_at_end:
+    if station_loc and load > 0 and unload_at_end:
         steps.append(Step(station=nearest_station(here)))
     return steps
