@@ -30,7 +30,7 @@ log = logging.getLogger("yiju.optimizer")
 
 # Share of the time budget given to the main solve; the rest is for naming the
 # unserved stops and sizing the extra fleet.
-SOLVE_SHARE = 0.75
+SOLVE_SHARE = 0.7
 SMALL_BASE_S = 2.0
 SMALL_PER_STOP_S = 0.25
 
@@ -83,7 +83,7 @@ def size_extra_fleet(
     within `budget_s` (each sizing solves at most twice)."""
     if not sizing:
         return 0
-    per_solve = max(0.5, min(5.0, budget_s * workers / (2 * len(sizing)) * 0.8))
+    per_solve = max(0.3, min(5.0, budget_s * workers / (2 * len(sizing)) * 0.7))
     jobs = [(task, stops, per_solve) for task, stops in sizing]
     log.info("sizing the extra fleet for %d tasks, %.1f s per solve", len(jobs), per_solve)
     if workers <= 1 or len(jobs) == 1:
