@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -93,10 +93,16 @@ def run_day(
     window: int = 500,
     position_interval_s: int = 60,
     workers: int = 1,
+    actions: Sequence[tuple[int, Callable[[int], object]]] = (),
 ) -> DaySummary:
-    """Simulate `hours` from `start` at `speed` (0: as fast as possible) on the broker."""
+    """Simulate `hours` from `start` at `speed` (0: as fast as possible) on the broker.
+
+    `actions`: (simulated ms, callable) pairs run when the clock reaches them, the
+    world waiting meanwhile (see `run_part`); single-process runs only."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if actions and workers > 1:
+        raise ValueError("actions need a single-process run (workers=1)")
     faults = faults if faults is not None else FaultConfig()
     start_ms = parse_start(start, registry.district.tz)
     direct = sample_devices(registry, device_share, max_device_links, seed)
@@ -125,7 +131,7 @@ def run_day(
     )
     began = time.monotonic()
     if workers == 1:
-        parts = [run_part(settings, registry, options, stop_event, progress)]
+        parts = [run_part(settings, registry, options, stop_event, progress, actions=actions)]
     else:
         from simulators.parallel import run_parallel
 

@@ -79,6 +79,16 @@ class DispatchListener:
         while time.monotonic() - self._last_message < SETTLE_S:
             time.sleep(0.05)
 
+    def settle(self, timeout_s: float = 5.0) -> None:
+        """Wait until routes just dispatched have arrived: quiet for SETTLE_S after the
+        last message (or SETTLE_S when none comes), at most `timeout_s`."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout_s:
+            quiet_since = max(self._last_message, began)
+            if time.monotonic() - quiet_since >= SETTLE_S:
+                return
+            time.sleep(0.05)
+
     def drain(self) -> list[tuple[str, bytes]]:
         out = []
         while True:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.registry import Registry
@@ -83,10 +83,16 @@ def run_part(
     stop_event: StopSignal | None = None,
     progress: Callable[[Progress], None] | None = None,
     ready: Callable[[], object] | None = None,
+    actions: Sequence[tuple[int, Callable[[int], object]]] = (),
 ) -> PartResult:
     """Simulate `registry` in this process; `ready` is called once connected, right
-    before the clock starts (worker processes wait for each other there)."""
+    before the clock starts (worker processes wait for each other there).
+
+    `actions` are (simulated ms, callable) pairs: each is called with the simulated
+    time once the clock reaches it, while the world waits (a dispatcher planning);
+    the routes it dispatches are read before the next step."""
     o = options
+    pending = sorted(actions, key=lambda a: a[0])
     clock = SimClock(o.start_ms, o.hours, o.speed, stop_event=stop_event)
     direct = o.direct_devices & registry.devices.keys()
     sim = DistrictSim(
@@ -119,6 +125,11 @@ def run_part(
         pool.publish(opening)
         sim.delivered(opening)
         for t0, t1 in clock.steps():
+            if pending and pending[0][0] <= t0:
+                while pending and pending[0][0] <= t0:
+                    pending.pop(0)[1](t0)
+                if listener is not None:
+                    listener.settle()
             if listener is not None:
                 for topic, payload in listener.drain():
                     sim.dispatch(topic, payload, t0)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from core import credentials
 from core.influx import InfluxClient
-from core.localday import MS_PER_MINUTE, LocalDay
+from core.localday import MS_PER_MINUTE, LocalDay, at_local, parse_clock
 from core.plans import PlanRecord, PlanStore
 from core.registry import Registry
 from core.settings import Settings
@@ -45,6 +45,8 @@ class DayOptions:
     speed: float = 0.0
     seed: int = 1
     faults: FaultConfig = field(default_factory=FaultConfig)
+    # When the dispatcher plans the day (local time), with the night's readings in.
+    morning_plan_at: str = "03:30"
     # A truck that breaks down, and how long the dispatcher takes to notice and re-plan.
     breakdown: Breakdown | None = None
     replan_after_min: int = 20
@@ -99,6 +101,7 @@ class DistrictDay:
         self.local = LocalDay(options.day, registry.district.tz)
         self.plans = PlanStore(settings.data_dir)
         self.replans: list[PlanRecord] = []
+        self.replan_s = 0.0
 
     def run(self) -> DayReport:
         o = self.options
@@ -109,17 +112,22 @@ class DistrictDay:
         clear_dispatch(self.settings, self.registry)
         ingest.start()
         try:
-            t = time.monotonic()
-            garbage = self._plan("garbage", self.local.start_ms, excluded=o.withheld_trucks)
-            pest = self._plan("pest", self.local.start_ms)
-            phases["morning plans"] = time.monotonic() - t
+            plans: dict[str, PlanRecord] = {}
 
-            hooks: list[tuple[int, Callable[[int], None]]] = []
+            def plan_morning(now_ms: int) -> None:
+                t = time.monotonic()
+                ingest.wait_idle(timeout=120)  # the night's readings must be in InfluxDB
+                plans["garbage"] = self._plan("garbage", now_ms, excluded=o.withheld_trucks)
+                plans["pest"] = self._plan("pest", now_ms)
+                phases["morning plans"] = time.monotonic() - t
+
+            plan_ms = at_local(o.day, parse_clock(o.morning_plan_at), self.local.tz)
+            actions: list[tuple[int, Callable[[int], object]]] = [(plan_ms, plan_morning)]
             faults = o.faults
             if o.breakdown is not None:
                 faults = _with_breakdown(faults, o.breakdown)
                 notice = o.breakdown.at_ms + o.replan_after_min * MS_PER_MINUTE
-                hooks.append((notice, lambda now: self._replan_after_breakdown(ingest, now)))
+                actions.append((notice, lambda now: self._replan_after_breakdown(ingest, now)))
             t = time.monotonic()
             simulation = run_day(
                 self.settings,
@@ -130,10 +138,17 @@ class DistrictDay:
                 seed=o.seed,
                 faults=faults,
                 truth_path=o.truth_path,
-                progress=self._progress(ingest, hooks),
+                progress=self._progress(ingest),
+                actions=actions,
                 device_share=o.device_share,
             )
-            phases["simulated day"] = time.monotonic() - t
+            if "garbage" not in plans:
+                raise RuntimeError("the simulated day ended before the morning plan was made")
+            garbage, pest = plans["garbage"], plans["pest"]
+            if self.replans:
+                phases["re-plans"] = self.replan_s
+            planning = phases.get("morning plans", 0.0) + self.replan_s
+            phases["simulated day"] = time.monotonic() - t - planning
 
             t = time.monotonic()
             if not ingest.wait_idle(timeout=600):
@@ -204,6 +219,7 @@ class DistrictDay:
             f"dispatcher: truck {truck.id} broke down; re-planning the rest of the day "
             f"for {truck.town_id}"
         )
+        began = time.monotonic()
         ingest.wait_idle(timeout=60)  # the clearances so far must be in InfluxDB
         record = self._plan(
             "garbage",
@@ -213,23 +229,13 @@ class DistrictDay:
             town_id=truck.town_id,
         )
         self.replans.append(record)
+        self.replan_s += time.monotonic() - began
 
-    def _progress(
-        self, ingest: IngestService, hooks: list[tuple[int, Callable[[int], None]]]
-    ) -> Callable[[Progress], None]:
-        """Progress lines, and the dispatcher's actions once simulated time reaches them.
-
-        The simulator calls this between clock steps and waits for it, so an action
-        (a re-plan) happens in simulated time as it would in the field: the world
-        waits while the dispatcher works, and the new routes are on the dispatch
-        topics before the next step."""
+    def _progress(self, ingest: IngestService) -> Callable[[Progress], None]:
+        """A progress line every few seconds with the pipeline's counts."""
         last = [0.0]
-        pending = sorted(hooks, key=lambda h: h[0])
 
         def report(p: Progress) -> None:
-            while pending and p.sim_ms >= pending[0][0]:
-                _, action = pending.pop(0)
-                action(p.sim_ms)
             now = time.monotonic()
             if now - last[0] < 5 and p.done < 1:
                 return

@@ -107,14 +107,16 @@ def test_mosquitto_pub_and_sub_with_a_service_account(local_stack: LocalStack) -
         "-P",
         credentials.service_password(s, credentials.OPTIMIZER),
     ]
+    # A topic of its own: other tests leave retained routes on the dispatch topics.
+    topic = f"yiju/v1/dispatch/trk-test-{uuid.uuid4().hex[:8]}"
     sub = subprocess.Popen(
-        ["mosquitto_sub", *auth, "-t", "yiju/v1/dispatch/#", "-C", "1", "-W", "10", "-q", "1"],
+        ["mosquitto_sub", *auth, "-t", topic, "-C", "1", "-W", "10", "-q", "1"],
         stdout=subprocess.PIPE,
         text=True,
     )
     time.sleep(0.5)
     subprocess.run(
-        ["mosquitto_pub", *auth, "-t", "yiju/v1/dispatch/trk-x", "-m", "route", "-q", "1"],
+        ["mosquitto_pub", *auth, "-t", topic, "-m", "route", "-q", "1"],
         check=True,
     )
     out, _ = sub.communicate(timeout=15)
