@@ -12,7 +12,7 @@ from api.errors import not_found
 from api.models.common import ERROR_RESPONSES, NOT_FOUND, ErrorPublic
 from api.models.plans import PlanAccepted, PlanCreate, PlansPublic
 from api.routes.params import check_day, check_town
-from api.services.plan_jobs import PlanJobs, PlanLaunchError
+from api.services.plan_jobs import PlanJobs, PlanLaunchError, TooManyPlansError
 from core.plans import PlanRecord
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=ERROR_RESPONSES)
@@ -22,7 +22,10 @@ router = APIRouter(prefix="/plans", tags=["plans"], responses=ERROR_RESPONSES)
     "",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start planning the day's routes (garbage or pest control)",
-    responses={429: {"model": ErrorPublic, "description": "too many plans running"}},
+    responses={
+        429: {"model": ErrorPublic, "description": "too many plans running"},
+        503: {"model": ErrorPublic, "description": "the planning process could not start"},
+    },
 )
 def create_plan(
     body: PlanCreate, request: Request, response: Response, registry: RegistryDep, key: PlanKey
@@ -33,8 +36,10 @@ def create_plan(
     jobs: PlanJobs = request.app.state.plan_jobs
     try:
         record = jobs.submit(body.date, body.kind, body.town)
-    except PlanLaunchError as exc:
+    except TooManyPlansError as exc:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
+    except PlanLaunchError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
     location = f"{request.url.path.rstrip('/')}/{record.plan_id}"
     response.headers["Location"] = location
     return PlanAccepted(plan_id=record.plan_id, state=record.state.value, location=location)

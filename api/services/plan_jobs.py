@@ -34,6 +34,10 @@ class PlanLaunchError(RuntimeError):
     """The planning process could not be started."""
 
 
+class TooManyPlansError(PlanLaunchError):
+    """As many planning processes as allowed are running already."""
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The settings as `YIJU_*` variables, so a child process sees the same configuration."""
     env: dict[str, str] = {}
@@ -62,7 +66,7 @@ class PlanJobs:
 
     def submit(self, day: dt.date, kind: str, town_id: str | None) -> PlanRecord:
         if self.running() >= self.max_running:
-            raise PlanLaunchError(
+            raise TooManyPlansError(
                 f"{self.max_running} plans are being computed already; try again in a minute"
             )
         record = PlanRecord(

@@ -19,6 +19,7 @@ from api.auth import (
 )
 from core.errors import ConfigError
 from core.plans import PlanStore
+from core.settings import Settings
 from tests.api.conftest import auth
 from tests.api.dataset import Case
 from tests.api.plans_data import PLAN_ID, stored_plan
@@ -49,7 +50,7 @@ ENDPOINTS = [
 
 
 @pytest.fixture(scope="module")
-def filled(api_settings, case: Case) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def filled(api_settings: Settings, case: Case) -> dict[str, str]:
     record = stored_plan(PlanStore(api_settings.data_dir), case)
     device = next(p.sensor.device_id for p in case.registry.collection_points if p.sensor)
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import time
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.auth import Role
@@ -100,3 +101,17 @@ def test_routes_of_a_day_without_plans(client: TestClient) -> None:
     resp = client.get("/api/v1/routes", params={"date": "2026-01-01"}, headers=DISPATCHER)
     assert resp.status_code == 200
     assert resp.json() == {"data": [], "count": 0}
+
+
+def test_too_many_plans_is_429(api_app: FastAPI, client: TestClient) -> None:
+    """With every planning slot taken, POST /plans answers 429 and starts nothing."""
+    jobs = api_app.state.plan_jobs
+    saved = jobs.max_running
+    jobs.max_running = 0
+    try:
+        body = {"date": "2026-11-20", "kind": "pest", "town": "jiujiang"}
+        resp = client.post("/api/v1/plans", json=body, headers=DISPATCHER)
+    finally:
+        jobs.max_running = saved
+    assert resp.status_code == 429
+    assert "try again" in resp.json()["message"]
