@@ -15,7 +15,19 @@ from fastapi import APIRouter, FastAPI
 from api.auth import KeyRing, keys_file_path
 from api.config import ApiConfig, ComplianceThresholds
 from api.errors import install_error_handlers
-from api.routes import communities, compliance, devices, dispatch, health, plans, towns, violations
+from api.routes import (
+    communities,
+    compliance,
+    devices,
+    dispatch,
+    health,
+    plans,
+    towns,
+    violations,
+)
+from api.routes import (
+    keys as keys_routes,
+)
 from api.services.compliance_cache import ComplianceCache
 from api.services.plan_jobs import PlanJobs
 from core.influx import InfluxClient
@@ -92,7 +104,18 @@ def create_app(
     install_error_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (health, towns, communities, compliance, violations, devices, plans, dispatch):
+    routers = (
+        health,
+        keys_routes,
+        towns,
+        communities,
+        compliance,
+        violations,
+        devices,
+        plans,
+        dispatch,
+    )
+    for module in routers:
         v1.include_router(module.router)
     app.include_router(v1)
     log.info(

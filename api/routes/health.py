@@ -1,12 +1,11 @@
-"""`GET /health` (no key needed) and `GET /keys` (admin)."""
+"""`GET /health`: liveness, no key needed."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from api.deps import AdminKey, InfluxDep, SettingsDep
-from api.models.common import ERROR_RESPONSES
-from api.models.health import HealthPublic, KeyPublic, KeysPublic
+from api.deps import InfluxDep, SettingsDep
+from api.models.health import HealthPublic
 from api.services.health import influx_health, mosquitto_health
 from yiju import __version__
 
@@ -19,9 +18,3 @@ def health(settings: SettingsDep, influx: InfluxDep) -> HealthPublic:
     mosquitto = mosquitto_health(settings)
     state = "ok" if influxdb.ok and mosquitto.ok else "degraded"
     return HealthPublic(status=state, version=__version__, influxdb=influxdb, mosquitto=mosquitto)
-
-
-@router.get("/keys", summary="The API keys (names and roles only)", responses=ERROR_RESPONSES)
-def list_keys(request: Request, key: AdminKey) -> KeysPublic:
-    keys = [KeyPublic(name=k.name, role=k.role.value) for k in request.app.state.keys.keys]
-    return KeysPublic(data=keys, count=len(keys))
