@@ -47,6 +47,7 @@ class TownCompliance(BaseModel):
 
 class CompliancePublic(BaseModel):
     date: dt.date
+    complete: bool = Field(description="the day has ended (otherwise: the figures so far)")
     thresholds: dict[str, float | int | str | list[float]]
     communities: list[CommunityCompliance]
     towns: list[TownCompliance]

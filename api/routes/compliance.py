@@ -93,6 +93,7 @@ def get_compliance(
     rows = [CommunityCompliance.model_validate(r) for r in communities.to_dict(orient="records")]
     return CompliancePublic(
         date=day,
+        complete=day < today(tz),
         thresholds=_thresholds_view(limits),
         communities=rows,
         towns=town_rows,

@@ -155,6 +155,7 @@ def test_day_without_data(client: TestClient, case: Case, day: str) -> None:
     params = {} if day == "today" else {"date": day}
     resp = client.get("/api/v1/compliance", params=params, headers=OFFICE)
     assert resp.status_code == 200, resp.text
+    assert resp.json()["complete"] is (day != "today")
     for row in resp.json()["communities"]:
         assert row["points_cleared"] == 0
         assert row["exposed_minutes"] == 0
