@@ -47,8 +47,9 @@ def _local_dates(times: pd.Series, tz: str) -> pd.Series:
     return dates
 
 
-def _daily(scope: Scope) -> str:
-    return f"GROUP BY time(1d), {{tag}} fill(none) tz({quote_literal(scope.tz)})"
+def _daily(scope: Scope, tag: str) -> str:
+    """Local-day buckets per value of `tag`, empty buckets left out."""
+    return f"GROUP BY time(1d), {quote_ident(tag)} fill(none) tz({quote_literal(scope.tz)})"
 
 
 def clearances(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
@@ -100,7 +101,7 @@ def camera_online(influx: InfluxClient, scope: Scope) -> pd.DataFrame:
     where, params = scope.where()
     query = (
         f'SELECT sum("online") AS online FROM {quote_ident(schema.CAMERA.name)} '
-        f"WHERE {where} " + _daily(scope).format(tag='"community"')
+        f"WHERE {where} " + _daily(scope, "community")
     )
     return _dated(_query(influx, query, params=params), scope, ["community", "online"])
 
