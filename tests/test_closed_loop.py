@@ -85,17 +85,17 @@ def test_half_fleet_and_a_breakdown_name_exactly_the_points_left_undone(
     loop_db: Settings, small_district: Registry
 ) -> None:
     """With half the trucks withheld, the plan's unserved points are exactly the ones
-    flagged bin_not_cleared; after a breakdown the re-plan clears what it can and
-    names the rest, and those are flagged too."""
+    flagged bin_not_cleared; when the last truck of a town breaks down mid-morning, the
+    re-plan names what is left with a reason, and exactly those are flagged too."""
     by_town: dict[str, list[str]] = {}
     for truck in small_district.trucks:
         by_town.setdefault(truck.town_id, []).append(truck.id)
-    withheld = tuple(t for ids in by_town.values() for t in ids[len(ids) // 2 :][: len(ids) // 2])
-    assert len(withheld) >= len(small_district.trucks) // 2 - 1
+    # Half of each town's trucks, rounded up: the biggest town keeps a single truck.
+    withheld = tuple(t for ids in by_town.values() for t in ids[len(ids) // 2 :])
+    assert len(withheld) >= len(small_district.trucks) / 2
     biggest = max(small_district.towns, key=lambda t: len(small_district.points_in(t.id)))
-    kept = [t for t in by_town[biggest.id] if t not in withheld]
-    local = LocalDay(DAY)
-    breakdown = Breakdown(kept[0], local.start_ms + 8 * MS_PER_HOUR)
+    (last_truck,) = (t for t in by_town[biggest.id] if t not in withheld)
+    breakdown = Breakdown(last_truck, LocalDay(DAY).start_ms + 9 * MS_PER_HOUR)
 
     report = _run(
         loop_db,
@@ -108,18 +108,21 @@ def test_half_fleet_and_a_breakdown_name_exactly_the_points_left_undone(
 
     plan = report.garbage_plan
     assert {r.vehicle_id for r in plan.routes}.isdisjoint(withheld)
+    assert last_truck in {r.vehicle_id for r in plan.routes}
     morning_unserved = {u.stop_id for u in plan.unserved if u.kind == "point"}
     assert all(u.reason and u.detail for u in plan.unserved)
-    assert morning_unserved, "half the fleet should leave points unserved in this district"
-    assert plan.extra_vehicles_needed > 0
+    assert (plan.extra_vehicles_needed > 0) == bool(morning_unserved)
 
     assert len(report.replans) == 1
     replan = report.replans[0]
     assert replan.town_id == biggest.id
-    assert breakdown.truck_id not in {r.vehicle_id for r in replan.routes}
+    assert replan.routes == []  # the town has no truck left
     replan_unserved = {u.stop_id for u in replan.unserved if u.kind == "point"}
+    assert replan_unserved, "the broken-down truck's remaining points are named"
+    assert all(u.reason and u.detail for u in replan.unserved)
 
     town_points = {p.id for p in small_district.points_in(biggest.id)}
+    assert replan_unserved < town_points  # some were cleared before the breakdown
     expected = (morning_unserved - town_points) | replan_unserved
     assert report.figures.not_cleared == expected
     cleared = report.figures.clearance["cleared"].sum()
