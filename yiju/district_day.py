@@ -25,6 +25,7 @@ from core.plans import PlanRecord, PlanStore
 from core.registry import Registry
 from core.settings import Settings
 from core.topics import Topics
+from dashboards.seed import seed as seed_dashboards
 from ingest.service import IngestService
 from ingest.stats import IngestCounters
 from optimizer.planning import plan_day
@@ -203,6 +204,8 @@ class DistrictDay:
             )
             self.plans.save(record)
             store_route_stops(influx, record)
+            # The wall displays read community facts and unserved stops from InfluxDB.
+            seed_dashboards(influx, self.registry, at_ms, [record])
         dispatched = dispatch_routes(self.settings, record)
         k = record.kpis
         self.say(

@@ -169,3 +169,27 @@ def test_cli_up_status_down_leaves_no_process(tmp_path: Path) -> None:
     after = _yiju(env, "services", "status")
     assert after.returncode == 1
     assert "down" in after.stdout
+
+
+def test_up_refuses_a_port_taken_by_another_process(tmp_path: Path) -> None:
+    """A port held by a server that is not ours stops `up` with a clear message."""
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    env = dict(
+        os.environ,
+        YIJU_DATA_DIR=str(tmp_path / "var"),
+        YIJU_MQTT_PORT=str(taken),
+        YIJU_INFLUX_URL=f"http://127.0.0.1:{free_port()}",
+    )
+    try:
+        up = _yiju(env, "services", "up")
+        assert up.returncode == 2
+        assert f"127.0.0.1:{taken} is already in use" in up.stderr
+    finally:
+        _yiju(env, "services", "down")
+        holder.close()
+    assert _our_processes(str(tmp_path / "var")) == []

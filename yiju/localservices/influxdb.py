@@ -80,7 +80,9 @@ class InfluxService:
 
     def start(self) -> int:
         self.write_config()
-        pid = self.process.start(self.ready)
+        host, port = self.host_port
+        rpc = self.rpc_port or port + 2
+        pid = self.process.start(self.ready, ports=((host, port), ("127.0.0.1", rpc)))
         self.bootstrap()
         return pid
 

@@ -226,7 +226,9 @@ class MosquittoService:
 
     def start(self) -> int:
         self.write_config()
-        return self.process.start(self.ready)
+        return self.process.start(
+            self.ready, ports=((self.settings.mqtt_host, self.settings.mqtt_port),)
+        )
 
     def stop(self) -> bool:
         return self.process.stop()

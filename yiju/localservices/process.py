@@ -87,11 +87,26 @@ class ManagedProcess:
     def running(self) -> bool:
         return self.pid() is not None
 
-    def start(self, ready: Callable[[], bool], timeout_s: float = 30.0) -> int:
-        """Start (unless already running) and wait until `ready()` is true."""
+    def start(
+        self,
+        ready: Callable[[], bool],
+        timeout_s: float = 30.0,
+        ports: tuple[tuple[str, int], ...] = (),
+    ) -> int:
+        """Start (unless already running) and wait until `ready()` is true.
+
+        `ports` must be free before a new process starts: another server answering
+        there would pass the readiness check in our process's place."""
         existing = self.pid()
         child: subprocess.Popen[bytes] | None = None
         if existing is None:
+            taken = [f"{host}:{port}" for host, port in ports if port_open(host, port)]
+            if taken:
+                raise ServiceError(
+                    f"cannot start {self.name}: {', '.join(taken)} is already in use by "
+                    "another process; stop it, or choose other ports (YIJU_MQTT_PORT, "
+                    "YIJU_INFLUX_URL)"
+                )
             self.run_dir.mkdir(parents=True, exist_ok=True)
             with self.log_file.open("ab") as out:
                 child = subprocess.Popen(
