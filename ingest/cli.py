@@ -25,6 +25,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--group", default="yiju-ingest", help="shared-subscription group; also the client ids"
     )
+    parser.add_argument(
+        "--shared",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="shared subscription (default: when --workers > 1); needed when several "
+        "`yiju ingest` processes split one group",
+    )
+    parser.add_argument(
+        "--index-offset",
+        type=int,
+        default=0,
+        help="first worker index (client id GROUP-INDEX) for this process",
+    )
     parser.add_argument("--batch-size", type=int, default=5000, help="lines per InfluxDB write")
     parser.add_argument(
         "--batch-delay", type=float, default=0.2, help="seconds before a partial batch is written"
@@ -52,6 +65,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         registry,
         args.workers,
         group=args.group,
+        shared=args.shared,
+        index_offset=args.index_offset,
         batch_size=args.batch_size,
         batch_delay_s=args.batch_delay,
         restore=not args.no_restore,

@@ -48,6 +48,15 @@ class ConsumerOptions:
     # How long the broker keeps the session (and queues for it) while a worker is away.
     session_expiry_s: int = 7 * 24 * 3600
     keepalive_s: int = 30
+    # Shared subscription (`$share/{group}/…`) so several workers split the load.
+    # None: shared when there is more than one worker. A single worker subscribes
+    # plainly, because Mosquitto 2.0.11 does not restore shared subscriptions from
+    # its persistence file: after a broker restart, messages published before the
+    # worker subscribes again would reach no one.
+    shared: bool | None = None
+    # Client ids are `{group}-{index}`; several `yiju ingest` processes on one
+    # group need disjoint ranges.
+    index_offset: int = 0
 
     def __post_init__(self) -> None:
         if not 1 <= self.receive_maximum <= 65_535:
@@ -79,8 +88,9 @@ class Consumer:
         self.options = options or ConsumerOptions()
         self.fact_sink = fact_sink
         self.topics = Topics(settings.topic_prefix)
-        self.client_id = f"{self.options.group}-{index}"
-        self._stamper = DeadLetterStamper(index)
+        self.client_id = f"{self.options.group}-{index + self.options.index_offset}"
+        self.shared = self.options.shared if self.options.shared is not None else False
+        self._stamper = DeadLetterStamper((index + self.options.index_offset) % 100)
         self._last_fill: dict[str, float] = {}
         # Acknowledgements belong to one connection: after a reconnect the broker
         # sends the unacknowledged messages again, and those copies are acknowledged.
@@ -156,9 +166,14 @@ class Consumer:
             log.error("worker %d: broker refused the connection: %s", self.index, reason)
             return
         self._generation += 1
-        # Subscribing in on_connect: every reconnect subscribes again.
+        # Subscribing in on_connect: every reconnect subscribes again. The other
+        # mode's filters are dropped, so a session that switched gets no copies.
         share = f"$share/{self.options.group}/"
-        client.subscribe([(share + t, 1) for t in self.topics.all_inbound()])
+        filters = self.topics.all_inbound()
+        shared = [share + t for t in filters]
+        wanted, other = (shared, filters) if self.shared else (filters, shared)
+        client.unsubscribe(other)
+        client.subscribe([(t, 1) for t in wanted])
         self._connected.set()
         log.info(
             "worker %d connected as %s (session present: %s)",

@@ -71,6 +71,8 @@ class IngestService:
         consumer = {k: v for k, v in option_overrides.items() if k in consumer_names}
         service = {k: v for k, v in option_overrides.items() if k not in consumer_names}
         base = replace(base, consumer=replace(base.consumer, **consumer), **service)
+        if base.consumer.shared is None:
+            base = replace(base, consumer=replace(base.consumer, shared=base.workers > 1))
         self.options = base
         self.settings = settings
         self.registry = registry
