@@ -9,9 +9,10 @@ instances with the same time budget, in one run.
     constructed start) is also run on R101, R102 and RC101 to show why yiju does not
     use it.
 (b) The generated district (scale 1: ~12,000 points, ~150 trucks, 7 towns):
-    `plan_day` within the budget, then PyVRP on the very same sector problems
-    (its model has no breaks and one window per client, so it solves a relaxation)
-    with the same per-sector time, both with two worker processes.
+    `plan_day` (the full model) within the budget; then yiju's solver and PyVRP on
+    the very same sector problems with the same per-sector time, both with two
+    worker processes. PyVRP has no breaks and one window per client, so for the
+    comparison both get the sectors relaxed that way.
 
     .venv/bin/python bench/optimizer.py --solomon /path/to/solomon [--skip-district]
 
@@ -31,7 +32,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,68 @@ BKS: dict[str, float] = {
     "RC206": 1051.1,
     "RC207": 962.9,
     "RC208": 776.1,
+}
+
+
+# The hierarchical best-known values (fewest vehicles first, then distance, real-valued
+# distances), the figures most tables list; a distance-only solver can beat them.
+BKS_HIERARCHICAL: dict[str, float] = {
+    "C101": 828.94,
+    "C102": 828.94,
+    "C103": 828.06,
+    "C104": 824.78,
+    "C105": 828.94,
+    "C106": 828.94,
+    "C107": 828.94,
+    "C108": 828.94,
+    "C109": 828.94,
+    "C201": 591.56,
+    "C202": 591.56,
+    "C203": 591.17,
+    "C204": 590.60,
+    "C205": 588.88,
+    "C206": 588.49,
+    "C207": 588.29,
+    "C208": 588.32,
+    "R101": 1650.80,
+    "R102": 1486.12,
+    "R103": 1292.68,
+    "R104": 1007.31,
+    "R105": 1377.11,
+    "R106": 1252.03,
+    "R107": 1104.66,
+    "R108": 960.88,
+    "R109": 1194.73,
+    "R110": 1118.84,
+    "R111": 1096.72,
+    "R112": 982.14,
+    "R201": 1252.37,
+    "R202": 1191.70,
+    "R203": 939.50,
+    "R204": 825.52,
+    "R205": 994.42,
+    "R206": 906.14,
+    "R207": 890.61,
+    "R208": 726.82,
+    "R209": 909.16,
+    "R210": 939.37,
+    "R211": 885.71,
+    "RC101": 1696.95,
+    "RC102": 1554.75,
+    "RC103": 1261.67,
+    "RC104": 1135.48,
+    "RC105": 1629.44,
+    "RC106": 1424.73,
+    "RC107": 1230.48,
+    "RC108": 1139.82,
+    "RC201": 1406.94,
+    "RC202": 1365.64,
+    "RC203": 1049.62,
+    "RC204": 798.46,
+    "RC205": 1297.65,
+    "RC206": 1146.32,
+    "RC207": 1061.14,
+    "RC208": 828.14,
 }
 
 
@@ -330,9 +393,20 @@ def bench_solomon(folder: Path, limit: float, workers: int) -> dict[str, float]:
 # --- (b) the district --------------------------------------------------------
 
 
+def relax(task: PlanTask) -> PlanTask:
+    """The sector without what PyVRP cannot model: one window per stop (the hull of
+    its windows), no break, trucks may return loaded. Both solvers get this."""
+    p = task.problem
+    stops = tuple(
+        replace(s, windows=(TimeWindow(s.windows[0].open_s, s.windows[-1].close_s),))
+        for s in p.stops
+    )
+    vehicles = tuple(replace(v, rest=None) for v in p.vehicles)
+    return replace(task, problem=replace(p, stops=stops, vehicles=vehicles), unload_at_end=False)
+
+
 def pyvrp_task(task: PlanTask) -> tuple[int, int, float]:
-    """PyVRP on a sector problem (relaxed: one window per stop, no break);
-    returns (distance m, dropped, wall s)."""
+    """PyVRP on a (relaxed) sector problem; returns (distance m, dropped, wall s)."""
     from pyvrp import Model
     from pyvrp.stop import MaxRuntime
 
@@ -415,7 +489,7 @@ def bench_district(budget: float, workers: int) -> dict[str, float]:
             time_limit_s=budget * SOLVE_SHARE,
         )
         tasks += t
-    tasks = _allot(tasks, budget * SOLVE_SHARE, workers)
+    tasks = [relax(t) for t in _allot(tasks, budget * SOLVE_SHARE, workers)]
     t0 = time.monotonic()
     ours = solve_tasks(tasks, workers)
     ours_wall = time.monotonic() - t0
