@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 import argparse
-import json
 import logging
 import multiprocessing
 import shutil
@@ -33,6 +32,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
@@ -44,10 +44,14 @@ from simulators.district import generate_district
 from yiju.localservices import LocalStack, free_port
 
 T0 = 1_767_225_600_000
+WINDOW = 1000
 
 
-def _publisher(settings: Settings, devices: list[str], start: int, n: int, base_ts: int) -> None:
-    """Publish readings start..start+n-1 at QoS 1 with a window of 500 in flight."""
+def _publisher(
+    settings: Settings, devices: list[str], start: int, n: int, base_ts: int, go: Any
+) -> None:
+    """Publish readings start..start+n-1 at QoS 1 with a window of 1000 in flight;
+    payloads are built before the start signal, so only publishing is timed."""
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2,
         client_id=f"bench-{uuid.uuid4().hex[:8]}",
@@ -56,18 +60,25 @@ def _publisher(settings: Settings, devices: list[str], start: int, n: int, base_
     client.username_pw_set(
         credentials.SIMULATOR, credentials.service_password(settings, credentials.SIMULATOR)
     )
-    window = threading.Semaphore(500)
+    window = threading.Semaphore(WINDOW)
     client.on_publish = lambda *_a: window.release()
-    client.max_inflight_messages_set(500)
+    client.max_inflight_messages_set(WINDOW)
     client.connect(settings.mqtt_host, settings.mqtt_port)
     client.loop_start()
     prefix = settings.topic_prefix
     nd = len(devices)
-    for i in range(start, start + n):
+    messages = [
+        (
+            f"{prefix}/telemetry/bin/{devices[i % nd]}",
+            f'{{"ts":{base_ts + (i // nd) * 1000},"fill_pct":{i % 90}.0,"seq":{i}}}'.encode(),
+        )
+        for i in range(start, start + n)
+    ]
+    go.wait()
+    for topic, payload in messages:
         window.acquire()
-        body = {"ts": base_ts + (i // nd) * 1000, "fill_pct": float(i % 90), "seq": i}
-        client.publish(f"{prefix}/telemetry/bin/{devices[i % nd]}", json.dumps(body), qos=1)
-    for _ in range(500):
+        client.publish(topic, payload, qos=1)
+    for _ in range(WINDOW):
         window.acquire()
     client.disconnect()
     client.loop_stop()
@@ -76,14 +87,17 @@ def _publisher(settings: Settings, devices: list[str], start: int, n: int, base_
 def publish(settings: Settings, devices: list[str], n: int, publishers: int, base_ts: int) -> float:
     """Publish `n` readings from several processes; returns the start time."""
     ctx = multiprocessing.get_context("fork")
+    go = ctx.Event()
     share = n // publishers
     procs = []
-    started = time.perf_counter()
     for k in range(publishers):
         count = share if k < publishers - 1 else n - share * (publishers - 1)
-        p = ctx.Process(target=_publisher, args=(settings, devices, k * share, count, base_ts))
+        p = ctx.Process(target=_publisher, args=(settings, devices, k * share, count, base_ts, go))
         p.start()
         procs.append(p)
+    time.sleep(1.0 + n / 200_000)  # payloads built, connections up
+    started = time.perf_counter()
+    go.set()
     for p in procs:
         p.join()
     return started
@@ -163,6 +177,50 @@ def ingest_rate(
     return n / (done_at - result.get("started", t_start)), n - got
 
 
+def drain_rate(
+    settings: Settings, registry: Any, devices: list[str], n: int, publishers: int, workers: int
+) -> tuple[float, int]:
+    """Ingest's own capacity: the stream is queued in its session first, then drained."""
+    settings = settings.model_copy(update={"influx_db": f"drain{uuid.uuid4().hex[:6]}"})
+    admin = InfluxClient(
+        settings.influx_url,
+        settings.influx_db,
+        user=settings.influx_admin_user,
+        password=settings.secret("influx_admin_password"),
+    )
+    admin.create_database()
+    admin.ensure_user(
+        settings.influx_user,
+        settings.secret("influx_password"),
+        grant="ALL",
+        database=settings.influx_db,
+    )
+    first = IngestService(settings, registry, workers, group="drain", stats_interval_s=0)
+    first.start()
+    time.sleep(1.0 if workers > 1 else 0.3)
+    first.stop()  # the session stays, and the broker queues for it
+    publish(settings, devices, n, publishers, T0 + 2 * 10**9)
+    service = IngestService(settings, registry, workers, group="drain", stats_interval_s=0)
+    service.start()
+    # Timed from the first stored batch: worker processes take seconds to start.
+    got = 0
+    while got == 0:
+        time.sleep(0.05)
+        got = count(admin)
+    started, first = time.perf_counter(), got
+    done_at, last_change = started, started
+    while got < n and time.perf_counter() - last_change < 15:
+        time.sleep(0.2)
+        now = count(admin)
+        if now != got:
+            got, done_at, last_change = now, time.perf_counter(), time.perf_counter()
+    rate = (got - first) / max(done_at - started, 1e-9)
+    service.stop(forget_session=True)
+    admin.drop_database()
+    admin.close()
+    return rate, n - got
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
@@ -194,6 +252,10 @@ def main() -> int:
         print(f"ingest end-to-end: {rate:,.0f} msg/s")
         print(f"lost: {lost}")
         print(f"ratio ingest/mosquitto_sub: {rate / ref:.2f}")
+        drained, drain_lost = drain_rate(
+            settings, registry, devices, n, args.publishers, args.workers
+        )
+        print(f"ingest draining a queued backlog: {drained:,.0f} msg/s (lost: {drain_lost})")
     finally:
         stack.down()
         shutil.rmtree(folder, ignore_errors=True)

@@ -33,6 +33,8 @@ from ingest.writer import Batch, BatchWriter
 
 log = logging.getLogger("yiju.ingest")
 
+# Packets read per wake-up of the network loop (see _BatchReadingClient).
+READ_PACKETS = 256
 FactSink = Callable[[list[Message]], None]
 
 
@@ -65,6 +67,15 @@ class ConsumerOptions:
             raise ValueError("batch_size must be ≥ 1 and batch_delay_s > 0")
         if not self.group or "/" in self.group or "+" in self.group or "#" in self.group:
             raise ValueError(f"share group {self.group!r} must be a plain name")
+
+
+class _BatchReadingClient(mqtt.Client):
+    """paho's network loop reads one packet per `select()` by default; at tens of
+    thousands of messages a second the system calls cost more than the messages.
+    `loop_read(max_packets)` is paho's own knob for reading what is buffered."""
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        return super().loop_read(max(max_packets, READ_PACKETS))
 
 
 class Consumer:
@@ -106,7 +117,7 @@ class Consumer:
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
+        client = _BatchReadingClient(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5,
