@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -74,7 +75,7 @@ class _BatchReadingClient(mqtt.Client):
     thousands of messages a second the system calls cost more than the messages.
     `loop_read(max_packets)` is paho's own knob for reading what is buffered."""
 
-    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         return super().loop_read(max(max_packets, READ_PACKETS))
 
 
@@ -118,7 +119,7 @@ class Consumer:
 
     def _make_client(self) -> mqtt.Client:
         client = _BatchReadingClient(
-            mqtt.CallbackAPIVersion.VERSION2,
+            CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5,
             manual_ack=True,
@@ -135,7 +136,7 @@ class Consumer:
     # --- lifecycle ------------------------------------------------------------------
 
     def start(self, wait_s: float = 10.0) -> None:
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self.options.session_expiry_s
         props.ReceiveMaximum = self.options.receive_maximum
         self.writer.start()
@@ -161,7 +162,7 @@ class Consumer:
         `forget_session` ends the broker session too (tests, decommissioning)."""
         flushed = self.writer.flush(timeout)
         if forget_session:
-            props = Properties(PacketTypes.DISCONNECT)
+            props = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 0
             self.client.disconnect(properties=props)
         else:
@@ -207,8 +208,9 @@ class Consumer:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
+        payload = bytes(msg.payload)  # the same object when it is bytes already
         result = parse(
-            topic, msg.payload, received_ms, self.enricher.devices, self.settings.topic_prefix
+            topic, payload, received_ms, self.enricher.devices, self.settings.topic_prefix
         )
         if not isinstance(result, Rejection):
             if isinstance(result, BinReading):
@@ -221,7 +223,7 @@ class Consumer:
                 return
             result = lines
         self.counters.add(Counter.DEADLETTERED)
-        dead = deadletter_line(topic, msg.payload, result, self._stamper.next_ns())
+        dead = deadletter_line(topic, payload, result, self._stamper.next_ns())
         self.writer.add([], [dead], token, None)
 
     # --- after the write (writer thread) ------------------------------------------------

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from core import credentials
 from core.contract import Message
+from core.errors import InfluxUnreachableError
 from core.influx import InfluxClient
 from core.registry import Registry
 from core.schema import ViolationState
@@ -34,7 +37,7 @@ class AlertPublisher:
     def __init__(self, settings: Settings, client_id: str) -> None:
         self.topics = Topics(settings.topic_prefix)
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
         )
         self.client.username_pw_set(
             credentials.INGEST, credentials.service_password(settings, credentials.INGEST)
@@ -83,9 +86,20 @@ class ViolationPipeline:
         self.closed = 0
         self._lock = threading.Lock()
 
-    def restore(self) -> None:
-        with InfluxClient.from_settings(self.settings) as client:
-            state = load_state(client)
+    def restore(self, wait_s: float = 60.0) -> None:
+        """Read the rules' state back; waits up to `wait_s` for InfluxDB to answer
+        (ingest often starts together with it), then fails with its error."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                with InfluxClient.from_settings(self.settings) as client:
+                    state = load_state(client)
+                break
+            except InfluxUnreachableError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("restore: %s; retrying", exc)
+                time.sleep(2.0)
         with self._lock:
             self.engine.restore(state)
 
