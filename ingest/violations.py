@@ -45,16 +45,26 @@ class AlertPublisher:
         self.client.reconnect_delay_set(min_delay=1, max_delay=15)
         self._host, self._port = settings.mqtt_host, settings.mqtt_port
         self.published = 0
+        self._pending: list[mqtt.MQTTMessageInfo] = []
 
     def start(self) -> None:
         self.client.connect_async(self._host, self._port, keepalive=30)
         self.client.loop_start()
 
     def publish(self, event: ViolationEvent) -> None:
-        self.client.publish(self.topics.alerts(event.community), alert_payload(event), qos=1)
+        info = self.client.publish(self.topics.alerts(event.community), alert_payload(event), qos=1)
+        self._pending = [i for i in self._pending if not i.is_published()]
+        self._pending.append(info)
         self.published += 1
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Disconnect once the alerts sent are acknowledged (or after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        for info in self._pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.client.is_connected():
+                break
+            info.wait_for_publish(left)
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
+from core import credentials
 from core.influx import InfluxClient, series_values
 from core.registry import Registry
 from core.settings import Settings
+from ingest.alerts import parse_alert
+from tests.conftest import MqttFactory
 from tests.ingest.conftest import ServiceFactory
 from tests.ingest.helpers import Publisher, bin_messages, count
 
@@ -78,3 +82,45 @@ def test_many_readings_arrive_once(
     pub.close()
     assert count(admin, "bin", "fill_pct") == n
     assert service.counters().written == n
+
+
+def test_violation_is_stored_and_alerted(
+    ingest_db: tuple[Settings, InfluxClient],
+    start_ingest: ServiceFactory,
+    mqtt_connect: MqttFactory,
+    small_district: Registry,
+) -> None:
+    """An overflowing bin opens a `violation` point and an alert on its community's topic."""
+    settings, admin = ingest_db
+    prefix = settings.topic_prefix
+    point = small_district.collection_points[3]
+    assert point.sensor is not None
+    alerts: list[bytes] = []
+    watcher = mqtt_connect(credentials.API)
+    watcher.on_message = lambda _c, _u, m: alerts.append(m.payload)
+    watcher.subscribe(f"{prefix}/alerts/#", qos=1)
+    service = start_ingest(settings)
+    pub = Publisher(settings)
+    topic = f"{prefix}/telemetry/bin/{point.sensor.device_id}"
+    for i, fill in enumerate([70, 103, 104, 40]):
+        pub.publish(topic, json.dumps({"ts": T0 + i * 900_000, "fill_pct": fill}))
+    assert pub.wait_acked(4)
+    pub.close()
+    assert service.wait_idle(timeout=20)
+    rows = series_values(admin.query('SELECT * FROM "violation" WHERE "kind" = \'bin_overflow\''))
+    assert [(r["state"], r["subject"], r["community"]) for r in rows] == [
+        ("open", point.id, point.community_id),
+        ("closed", point.id, point.community_id),
+    ]
+    deadline = time.monotonic() + 5
+    while len(alerts) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    events = [parse_alert(a) for a in alerts]
+    assert [(e.kind.value, e.state.value, e.ts_ms) for e in events] == [
+        ("bin_overflow", "open", T0 + 900_000),
+        ("bin_overflow", "closed", T0 + 3 * 900_000),
+    ]
+    assert events[0].violation_id == events[1].violation_id == rows[0]["violation_id"]
+    assert events[0].value == 103.0
+    c = service.counters()
+    assert (c.violations_opened, c.violations_closed) == (1, 1)
