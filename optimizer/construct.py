@@ -52,6 +52,8 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
     order = sorted(range(len(problem.vehicles)), key=lambda v: problem.vehicles[v].shift.open_s)
     plans: list[list[Step]] = [[] for _ in problem.vehicles]
     for v in order:
+        vehicle = problem.vehicles[v]
+        demand = np.array([s.demand_for(vehicle) for s in stops], dtype=np.int64)
         plans[v] = _route(
             problem,
             problem.vehicles[v],

@@ -171,6 +171,20 @@ def _sectors(
     return [(sec, d) for sec, d in zip(sectors, dealt, strict=True) if sec]
 
 
+def _demand_steps(
+    s: _PointStop, trucks: list[Truck], from_s: int, registry: Registry, config: PlanningConfig
+) -> tuple[tuple[int, int], ...]:
+    """The point's demand for trucks whose shift ends at each of the sector's shift ends."""
+    density = registry.district.garbage_density_kg_per_l
+    latest = s.windows[-1].close_s
+    steps = set()
+    for t in trucks:
+        end = clock_s(t.shift.end)
+        if end < latest:
+            steps.add((end, s.forecast.demand_kg(end, from_s, config.max_fill_pct, density)))
+    return tuple(sorted(steps))
+
+
 def garbage_tasks(
     registry: Registry,
     state: DistrictState,
@@ -238,6 +252,7 @@ def garbage_tasks(
                 service_s=s.service_s,
                 windows=s.windows,
                 community_id=s.point.community_id,
+                demand_steps=_demand_steps(s, sector_trucks, from_s, registry, config),
                 note=f"fill {s.forecast.fill_pct:.0f}% +{s.forecast.rate_pct_per_h:.1f}%/h",
             )
         for truck in sector_trucks:

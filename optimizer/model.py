@@ -85,6 +85,16 @@ class Stop:
     prize: int = 0
     community_id: str | None = None
     note: str = ""
+    # Lower demands for vehicles whose shift ends earlier: (shift end by, kg) ascending.
+    # Garbage keeps accumulating, so a truck that can only come early collects less.
+    demand_steps: tuple[tuple[int, int], ...] = ()
+
+    def demand_for(self, vehicle: Vehicle) -> int:
+        """The demand this vehicle would collect here (at the latest, its shift end)."""
+        for by_s, kg in self.demand_steps:
+            if vehicle.shift.close_s <= by_s:
+                return kg
+        return self.demand_kg
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +203,7 @@ class ProblemBuilder:
         prize: int = 0,
         community_id: str | None = None,
         note: str = "",
+        demand_steps: tuple[tuple[int, int], ...] = (),
     ) -> Stop:
         self._claim("stop", id)
         if demand_kg < 0 or service_s < 0 or prize < 0:
@@ -212,6 +223,7 @@ class ProblemBuilder:
             int(prize),
             community_id,
             note,
+            tuple(sorted(demand_steps)),
         )
         self._stops.append(stop)
         return stop

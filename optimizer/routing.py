@@ -159,10 +159,27 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
     has_load = any(n.demand for n in nodes)
     if has_load:
         cmax = max(v.capacity_kg for v in problem.vehicles)
-        demand_cb = routing.RegisterUnaryTransitVector([n.demand for n in nodes])
-        routing.AddDimensionWithVehicleCapacity(
-            demand_cb, cmax, [v.capacity_kg for v in problem.vehicles], True, LOAD
-        )
+        # One demand vector per shift end: a truck that can only come early collects
+        # less. Several unary demand vectors with negative (unloading) entries make
+        # OR-Tools 9.15 fail at the root, so distinct vectors go in as matrices.
+        vectors = [
+            tuple(n.stop.demand_for(v) if n.stop is not None else n.demand for n in nodes)
+            for v in problem.vehicles
+        ]
+        capacities = [v.capacity_kg for v in problem.vehicles]
+        if len(set(vectors)) == 1:
+            demand_cb = routing.RegisterUnaryTransitVector(list(vectors[0]))
+            routing.AddDimensionWithVehicleCapacity(demand_cb, cmax, capacities, True, LOAD)
+        else:
+            callbacks: dict[tuple[int, ...], int] = {}
+            for vector in vectors:
+                if vector not in callbacks:
+                    column = np.array(vector, dtype=np.int64)[:, None]
+                    matrix = np.repeat(column, len(nodes), axis=1)
+                    callbacks[vector] = routing.RegisterTransitMatrix(matrix.tolist())
+            routing.AddDimensionWithVehicleTransitAndCapacity(
+                [callbacks[v] for v in vectors], cmax, capacities, True, LOAD
+            )
         load_dim = routing.GetDimensionOrDie(LOAD)
 
     for node_index, node in enumerate(nodes):
@@ -208,7 +225,7 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
     if params.initial == "construct":
         start = _initial_routes(problem, nodes, unload_at_end)
         routing.CloseModelWithParameters(search)
-        initial = routing.ReadAssignmentFromRoutes(start, True)
+        initial = _accepted_routes(routing, start, nodes, problem.name)
         if initial is None:
             log.warning(
                 "%s: constructed routes rejected by the model; using %s",
@@ -274,6 +291,30 @@ def _initial_routes(problem: Problem, nodes: list[_Node], unload_at_end: bool) -
     return routes
 
 
+def _accepted_routes(
+    routing: pywrapcp.RoutingModel, routes: list[list[int]], nodes: list[_Node], name: str
+) -> pywrapcp.Assignment | None:
+    """The constructed routes as an assignment; when the model rejects them, each
+    vehicle keeps the longest prefix it accepts (cut after an unloading visit), so
+    the search still starts from most of the construction."""
+    whole = routing.ReadAssignmentFromRoutes(routes, True)
+    if whole is not None:
+        return whole
+    kept: list[list[int]] = [[] for _ in routes]
+    for v, route in enumerate(routes):
+        cuts = [len(route)] + [
+            k + 1 for k in range(len(route) - 1, -1, -1) if nodes[route[k]].kind is StopKind.STATION
+        ]
+        for cut in [*cuts, 0]:
+            trial = [*kept[:v], route[:cut], *([[]] * (len(routes) - v - 1))]
+            if routing.ReadAssignmentFromRoutes(trial, True) is not None:
+                kept[v] = route[:cut]
+                break
+    lost = sum(len(r) for r in routes) - sum(len(r) for r in kept)
+    log.info("%s: constructed routes cut by %d visits to satisfy the model", name, lost)
+    return routing.ReadAssignmentFromRoutes(kept, True)
+
+
 def _read_route(
     routing: pywrapcp.RoutingModel,
     manager: pywrapcp.RoutingIndexManager,
@@ -292,7 +333,7 @@ def _read_route(
         if node.kind is StopKind.STATION:
             load = 0
         else:
-            load += node.demand
+            load += node.stop.demand_for(problem.vehicles[v]) if node.stop else node.demand
         community = node.stop.community_id if node.stop else None
         visits.append(
             Visit(
