@@ -187,6 +187,7 @@ class Consumer:
         client.unsubscribe(other)
         client.subscribe([(t, 1) for t in wanted])
         self._connected.set()
+        self.counters.set(Counter.CONNECTED, 1)
         log.info(
             "worker %d connected as %s (session present: %s)",
             self.index,
@@ -197,6 +198,7 @@ class Consumer:
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._generation += 1
         self._connected.clear()
+        self.counters.set(Counter.CONNECTED, 0)
         if reason.value != 0:
             log.warning("worker %d disconnected (%s); reconnecting", self.index, reason)
 

@@ -29,11 +29,16 @@ from core.registry import Registry
 from core.settings import Settings
 from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
 from ingest.consumer import Consumer, ConsumerOptions
+from ingest.errors import IngestError
+from ingest.facts import decode, encode
 from ingest.points import Enricher
 from ingest.stats import Counter, IngestCounters, StatsLogger, WorkerCounters, total
 from ingest.violations import ViolationPipeline
 
 log = logging.getLogger("yiju.ingest")
+
+# Seconds the rules wait for the other workers' messages of the same moment.
+REORDER_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +104,7 @@ class IngestService:
 
     def start(self) -> None:
         if self._started:
-            raise RuntimeError("IngestService already started")
+            raise IngestError("this IngestService was started already; make a new one")
         self._started = True
         if self.options.restore:
             self.violations.restore()
@@ -115,6 +120,7 @@ class IngestService:
             self._consumer.start()
         else:
             self._start_processes()
+            self._wait_connected(timeout=30.0)
         self._stats.start()
         log.info(
             "ingest started: %d worker(s), share group %s, broker %s:%d",
@@ -142,10 +148,10 @@ class IngestService:
                     log.error("worker pid %d did not stop; terminating it", p.pid)
                     p.terminate()
                     flushed = False
-            self._drain_facts(block=False)
+            # The feed thread hands over what is left, then ends.
             self._draining.set()
             if self._drain_thread is not None:
-                self._drain_thread.join(2)
+                self._drain_thread.join(timeout)
         flushed = self.violations.stop(timeout) and flushed
         self._stats.stop()
         c = self.counters()
@@ -205,6 +211,20 @@ class IngestService:
 
     # --- worker processes ---------------------------------------------------------------------
 
+    def _wait_connected(self, timeout: float) -> None:
+        """Until every worker has subscribed: before a group's first subscription
+        the broker has no one to keep messages for."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(w.get(Counter.CONNECTED) for w in self._counters):
+                return
+            if not all(p.is_alive() for p in self._processes):
+                raise IngestError(
+                    "an ingest worker process died at start; its log lines above say why"
+                )
+            time.sleep(0.05)
+        log.warning("not every worker connected within %.0f s; they keep trying", timeout)
+
     def _start_processes(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         # Bounded: a slow rule engine holds the workers' acknowledgements back.
@@ -237,15 +257,28 @@ class IngestService:
         self._drain_thread.start()
 
     def _drain_facts(self, block: bool = True) -> None:
+        """Feed the workers' stored messages to the rules. Workers deliver a
+        subject's messages in any order between them, so batches wait
+        `REORDER_S` and are fed merged in message-time order; the rules then see
+        a subject's readings in order unless one worker lags by more than that."""
+        waiting: list[tuple[float, list[Message]]] = []
         while True:
+            empty = False
             try:
-                facts: list[Message] = self._facts.get(timeout=0.2 if block else 0.01)
+                rows: list[tuple[Any, ...]] = self._facts.get(timeout=0.1 if block else 0.01)
+                waiting.append((time.monotonic(), decode(rows)))
             except queue.Empty:
-                if not block or self._draining.is_set():
-                    return
-                continue
-            self.violations.feed(facts)
-            self._fed_batches += 1
+                empty = True
+            finishing = not block or self._draining.is_set()
+            cutoff = time.monotonic() - (0 if finishing else REORDER_S)
+            ready = [facts for arrived, facts in waiting if arrived <= cutoff]
+            if ready:
+                waiting = waiting[len(ready) :]
+                merged = sorted((m for facts in ready for m in facts), key=lambda m: m.ts_ms)
+                self.violations.feed(merged)
+                self._fed_batches += len(ready)
+            if finishing and empty and not waiting:
+                return
 
 
 def _worker_main(
@@ -273,7 +306,7 @@ def _worker_main(
         WorkerCounters(shared),
         index=index,
         options=options,
-        fact_sink=facts.put,
+        fact_sink=lambda batch: facts.put(encode(batch)),
     )
     consumer.start()
     while not stop_event.wait(0.5):

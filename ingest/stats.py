@@ -21,6 +21,7 @@ class Counter(IntEnum):
     STALE_ACKS = 3  # copies from a lost connection; the broker sent them again
     BATCH_LATENCY_MS = 4
     FACT_BATCHES = 5  # batches of messages handed to the rules
+    CONNECTED = 6  # 1 while subscribed
 
 
 class WorkerCounters:

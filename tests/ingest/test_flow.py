@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from core import credentials
 from core.influx import InfluxClient, series_values
 from core.registry import Registry
@@ -84,13 +86,16 @@ def test_many_readings_arrive_once(
     assert service.counters().written == n
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_violation_is_stored_and_alerted(
+    workers: int,
     ingest_db: tuple[Settings, InfluxClient],
     start_ingest: ServiceFactory,
     mqtt_connect: MqttFactory,
     small_district: Registry,
 ) -> None:
-    """An overflowing bin opens a `violation` point and an alert on its community's topic."""
+    """An overflowing bin opens a `violation` point and an alert on its community's
+    topic, with one worker or with two splitting the stream."""
     settings, admin = ingest_db
     prefix = settings.topic_prefix
     point = small_district.collection_points[3]
@@ -99,7 +104,7 @@ def test_violation_is_stored_and_alerted(
     watcher = mqtt_connect(credentials.API)
     watcher.on_message = lambda _c, _u, m: alerts.append(m.payload)
     watcher.subscribe(f"{prefix}/alerts/#", qos=1)
-    service = start_ingest(settings)
+    service = start_ingest(settings, workers=workers)
     pub = Publisher(settings)
     topic = f"{prefix}/telemetry/bin/{point.sensor.device_id}"
     for i, fill in enumerate([70, 103, 104, 40]):
