@@ -10,16 +10,23 @@ run in the same process it first runs the same day at scale 0.02, so the ratio
 between the two shows how the pipeline scales. Not part of the test suite.
 """
 
+# ruff: noqa: E402  (the sys.path fix below must run before the imports)
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder is first on sys.path and its `simulators.py` would hide
+# the `simulators` package; drop that entry before importing the packages.
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if p != _HERE]
 
 import argparse
 import logging
 import resource
-import sys
 import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 from core.influx import InfluxClient
 from core.localday import MS_PER_HOUR, LocalDay
