@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -293,6 +294,9 @@ def _worker_main(
     log_level: int,
 ) -> None:
     """A worker process: consume until told to stop or until the parent is gone."""
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop
+    # (after flushing), so the workers ignore it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(
         level=log_level or logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s[w%(process)d]: %(message)s",
