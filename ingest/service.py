@@ -74,6 +74,10 @@ class IngestService:
     ) -> None:
         base = replace(options or ServiceOptions(), workers=workers)
         consumer_names = {f.name for f in fields(ConsumerOptions)}
+        known = consumer_names | {f.name for f in fields(ServiceOptions)}
+        unknown = sorted(set(option_overrides) - known)
+        if unknown:
+            raise ValueError(f"unknown ingest options {unknown}; known: {sorted(known)}")
         consumer = {k: v for k, v in option_overrides.items() if k in consumer_names}
         service = {k: v for k, v in option_overrides.items() if k not in consumer_names}
         base = replace(base, consumer=replace(base.consumer, **consumer), **service)

@@ -16,9 +16,11 @@ from core.localday import MS_PER_DAY, MS_PER_HOUR, day_start_ms, local_date
 from core.registry import Registry
 from core.registry.models import DeviceKind
 from core.schema import ViolationKind, ViolationState
+from core.settings import Settings
 from core.thresholds import RuleThresholds
 from ingest import rules
 from ingest.engine import RestoredState, RuleEngine
+from ingest.service import IngestService
 
 TH = RuleThresholds()
 TZ = "Asia/Shanghai"
@@ -245,3 +247,14 @@ def test_one_broken_clock_does_not_age_the_district(small_district: Registry) ->
     engine = RuleEngine(small_district)
     engine.feed([BinReading(device, DAY0, 10.0), BinReading(device, DAY0 + 400 * MS_PER_DAY, 10.0)])
     assert engine.watermark == DAY0
+
+
+def test_service_options_are_checked(small_district: Registry) -> None:
+    """Unknown or out-of-range options are refused when the service is made."""
+    settings = Settings(env="test")
+    with pytest.raises(ValueError, match="unknown ingest options"):
+        IngestService(settings, small_district, bogus=1)
+    with pytest.raises(ValueError, match="workers"):
+        IngestService(settings, small_district, workers=0)
+    with pytest.raises(ValueError, match="receive_maximum"):
+        IngestService(settings, small_district, receive_maximum=70_000)
