@@ -124,7 +124,7 @@ class PlanningConfig:
     pest_prize: int = 50_000
     pest_violation_boost: float = 3.0
     # Decomposition: about this many trucks per sector solved together.
-    trucks_per_sector: int = 2
+    trucks_per_sector: int = 3
     workers: int = 2
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     extra: dict[str, str] = field(default_factory=dict)
