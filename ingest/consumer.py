@@ -130,6 +130,7 @@ class Consumer:
         client.reconnect_delay_set(min_delay=1, max_delay=15)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         return client
 
@@ -186,14 +187,29 @@ class Consumer:
         wanted, other = (shared, filters) if self.shared else (filters, shared)
         client.unsubscribe(other)
         client.subscribe([(t, 1) for t in wanted])
-        self._connected.set()
-        self.counters.set(Counter.CONNECTED, 1)
         log.info(
             "worker %d connected as %s (session present: %s)",
             self.index,
             self.client_id,
             flags.session_present,
         )
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[Any], _p: Any
+    ) -> None:
+        """Ready only once the broker confirmed the subscription: a message
+        published before that reaches no one on a group's first start."""
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            log.error(
+                "worker %d: the broker refused the subscription (%s); check the ACL of %s",
+                self.index,
+                ", ".join(refused),
+                credentials.INGEST,
+            )
+            return
+        self._connected.set()
+        self.counters.set(Counter.CONNECTED, 1)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._generation += 1

@@ -129,3 +129,33 @@ def test_violation_is_stored_and_alerted(
     assert events[0].value == 103.0
     c = service.counters()
     assert (c.violations_opened, c.violations_closed) == (1, 1)
+
+
+def test_restart_restores_open_violations_from_influxdb(
+    ingest_db: tuple[Settings, InfluxClient], start_ingest: ServiceFactory, small_district: Registry
+) -> None:
+    """An overflow open when ingest stops stays open after a restart (read back from
+    InfluxDB): a further full reading opens nothing, the next low one closes it."""
+    settings, admin = ingest_db
+    point = small_district.collection_points[5]
+    assert point.sensor is not None
+    topic = f"{settings.topic_prefix}/telemetry/bin/{point.sensor.device_id}"
+    pub = Publisher(settings)
+    first = start_ingest(settings, group="restore-test")
+    pub.publish(topic, json.dumps({"ts": T0, "fill_pct": 102}))
+    assert pub.wait_acked(1)
+    assert first.wait_idle(timeout=20)
+    first.stop()
+    second = start_ingest(settings, group="restore-test")
+    pub.publish(topic, json.dumps({"ts": T0 + 900_000, "fill_pct": 105}))
+    pub.publish(topic, json.dumps({"ts": T0 + 1_800_000, "fill_pct": 30}))
+    assert pub.wait_acked(3)
+    pub.close()
+    assert second.wait_idle(timeout=20)
+    rows = series_values(admin.query('SELECT * FROM "violation"'))
+    assert [(r["state"], r["time"]) for r in rows] == [
+        ("open", T0),
+        ("closed", T0 + 1_800_000),
+    ]
+    assert rows[0]["violation_id"] == rows[1]["violation_id"]
+    assert (second.counters().violations_opened, second.counters().violations_closed) == (0, 1)
