@@ -176,7 +176,7 @@ def test_kill_9_mid_stream_then_restart_stores_each_message_once(
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = logs[-1].read_text()
-            if all(f"worker {i} connected" in text for i in range(2)):
+            if "ingest running" in text:  # printed once every worker has subscribed
                 return
             time.sleep(0.2)
         raise AssertionError(f"ingest did not subscribe:\n{tails()}")
