@@ -28,6 +28,7 @@ from core.influx import InfluxClient
 from core.settings import Settings
 from core.topics import Topics
 from ingest.deadletter import DeadLetterStamper, deadletter_line
+from ingest.paho_speedups import install as install_paho_speedups
 from ingest.points import Enricher
 from ingest.stats import Counter, WorkerCounters
 from ingest.writer import Batch, BatchWriter
@@ -115,6 +116,7 @@ class Consumer:
             max_delay_s=self.options.batch_delay_s,
             name=f"ingest-writer-{index}",
         )
+        install_paho_speedups()
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:

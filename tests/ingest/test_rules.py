@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from core.contract import (
     BinReading,
@@ -20,6 +22,7 @@ from core.settings import Settings
 from core.thresholds import RuleThresholds
 from ingest import rules
 from ingest.engine import RestoredState, RuleEngine
+from ingest.paho_speedups import FastProperties
 from ingest.service import IngestService
 
 TH = RuleThresholds()
@@ -258,3 +261,19 @@ def test_service_options_are_checked(small_district: Registry) -> None:
         IngestService(settings, small_district, workers=0)
     with pytest.raises(ValueError, match="receive_maximum"):
         IngestService(settings, small_district, receive_maximum=70_000)
+
+
+def test_fast_mqtt_properties_behave_like_pahos() -> None:
+    """The shared-table property block decodes, and clears, what paho's does."""
+    original = Properties(PacketTypes.PUBLISH)
+    original.UserProperty = [("k", "v")]
+    original.MessageExpiryInterval = 60
+    packed = original.pack()
+    fast = FastProperties(PacketTypes.PUBLISH)
+    fast.unpack(packed)
+    assert fast.UserProperty == [("k", "v")]
+    assert fast.MessageExpiryInterval == 60
+    assert str(fast) == str(original)
+    fast.unpack(b"\x00")
+    assert not hasattr(fast, "UserProperty")
+    assert fast.names is FastProperties(PacketTypes.PUBLISH).names
