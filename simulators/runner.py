@@ -9,6 +9,7 @@ worker process (`simulators.parallel`).
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ def run_part(
         for t0, t1 in clock.steps():
             if pending and pending[0][0] <= t0:
                 while pending and pending[0][0] <= t0:
-                    pending.pop(0)[1](t0)
+                    _run_keeping_links_alive(pending.pop(0)[1], t0, pool)
                 if listener is not None:
                     listener.settle()
             if listener is not None:
@@ -169,3 +170,23 @@ def run_part(
         dispatch_rejected=sim.dispatch_rejected,
         run_s=run_s,
     )
+
+
+def _run_keeping_links_alive(action: Callable[[int], object], now_ms: int, pool: LinkPool) -> None:
+    """Run a dispatcher action (it may take minutes: planning a district) in a thread,
+    while this one keeps the broker links alive; the action's error is raised here."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            action(now_ms)
+        except BaseException as exc:  # handed to the simulating thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=target, name="sim-action", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(timeout=1.0)
+        pool.flush()  # answers PINGRESPs, sends PINGREQs past half the keep-alive
+    if failure:
+        raise failure[0]
