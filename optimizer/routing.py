@@ -123,6 +123,18 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
     dist[dist < 0] = BLOCKED
     travel[travel < 0] = BLOCKED
     service = np.array([n.service_s for n in nodes], dtype=np.int64)
+    final = _final_unload(problem, nodes, ends) if unload_at_end else None
+    if final is not None:
+        # The last trip's unloading is part of the arc into the end depot: a stop's
+        # arc to its end goes via the best station. A route then grows by single
+        # insertions (an explicit final unload would need a stop and a station
+        # inserted together, which the local search rarely finds).
+        final_time, final_dist, _ = final
+        end_nodes = sorted(set(ends))
+        stop_rows = np.array([n.stop is not None for n in nodes])
+        for e in end_nodes:
+            travel[stop_rows, e] = final_time[stop_rows, e]
+            dist[stop_rows, e] = final_dist[stop_rows, e]
     # An unloading visit costs its time as distance driven at ~22 km/h, so the
     # solver does not pile up free back-to-back station visits.
     is_station = np.array([n.kind is StopKind.STATION for n in nodes])
@@ -206,8 +218,6 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
     if load_dim is not None:
         for v in range(len(problem.vehicles)):
             load_dim.SlackVar(routing.Start(v)).SetValue(0)
-            if unload_at_end and problem.stations:
-                load_dim.CumulVar(routing.End(v)).SetMax(0)
 
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(
@@ -247,11 +257,10 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
             continue
         if v in breaks:
             visits = _with_break(visits, assignment, breaks[v])
-        d = sum(
-            problem.distance(a.location, b.location)
-            for a, b in itertools.pairwise(visits)
-            if a.kind is not StopKind.BREAK and b.kind is not StopKind.BREAK
-        )
+        if final is not None:
+            visits = _with_final_unload(visits, problem, final[2])
+        moving = [x for x in visits if x.kind is not StopKind.BREAK]
+        d = sum(problem.distance(a.location, b.location) for a, b in itertools.pairwise(moving))
         routes.append(RoutePlan(vehicle, tuple(visits), d))
     served = {ref for r in routes for ref in r.served}
     dropped = tuple(s for s in problem.stops if s.id not in served)
@@ -267,6 +276,56 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
         progress.count,
     )
     return Solution(problem.name, tuple(routes), dropped, assignment.ObjectiveValue(), wall, "ok")
+
+
+def _final_unload(
+    problem: Problem, nodes: list[_Node], ends: list[int]
+) -> tuple[np.ndarray, np.ndarray, dict[tuple[int, int], int]] | None:
+    """For every (node, end depot): the time and distance via the best station to
+    unload at, and which station; None when trucks carry nothing or have no station."""
+    if not problem.stations or not any(n.demand for n in nodes):
+        return None
+    n = len(nodes)
+    final_time = np.zeros((n, n), dtype=np.int64)
+    final_dist = np.zeros((n, n), dtype=np.int64)
+    choice: dict[tuple[int, int], int] = {}
+    d, t = problem.distance_m, problem.duration_s
+    for e in sorted(set(ends)):
+        depot = nodes[e].loc
+        for i, node in enumerate(nodes):
+            if node.stop is None:
+                continue
+            best = None
+            for k, s in enumerate(problem.stations):
+                loc = s.location.index
+                if t[node.loc, loc] < 0 or t[loc, depot] < 0:
+                    continue
+                secs = int(t[node.loc, loc]) + s.unload_s + int(t[loc, depot])
+                if best is None or secs < best[0]:
+                    best = (secs, int(d[node.loc, loc]) + int(d[loc, depot]), k)
+            if best is None:
+                final_time[i, e] = final_dist[i, e] = BLOCKED
+                continue
+            final_time[i, e], final_dist[i, e], choice[(node.loc, depot)] = best
+    return final_time, final_dist, choice
+
+
+def _with_final_unload(
+    visits: list[Visit], problem: Problem, choice: dict[tuple[int, int], int]
+) -> list[Visit]:
+    """Make the implicit last unloading visit explicit (after a break taken on the way)."""
+    end = visits[-1]
+    k = len(visits) - 2
+    while k > 0 and visits[k].kind is StopKind.BREAK:
+        k -= 1
+    last = visits[k]
+    if last.kind not in (StopKind.POINT, StopKind.SITE):
+        return visits
+    station = problem.stations[choice[(last.location.index, end.location.index)]]
+    leave = max(v.departure_s for v in visits[k:-1])
+    eta = leave + problem.travel_s(last.location, station.location)
+    unload = Visit(StopKind.STATION, station.id, station.location, eta, eta + station.unload_s, 0)
+    return [*visits[:-1], unload, replace(end, load_kg=0)]
 
 
 def _initial_routes(problem: Problem, nodes: list[_Node], unload_at_end: bool) -> list[list[int]]:
