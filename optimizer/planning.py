@@ -30,7 +30,7 @@ log = logging.getLogger("yiju.optimizer")
 
 # Share of the time budget given to the main solve; the rest is for naming the
 # unserved stops and sizing the extra fleet.
-SOLVE_SHARE = 0.7
+SOLVE_SHARE = 0.6
 SMALL_BASE_S = 2.0
 SMALL_PER_STOP_S = 0.25
 
@@ -167,7 +167,11 @@ def plan_day(
         vehicles,
         time_limit_s,
     )
+    built = time.monotonic() - started
     solved = solve_tasks(tasks, config.workers)
+    log.info(
+        "plan %s: built in %.1f s, solved by %.1f s", plan_id, built, time.monotonic() - started
+    )
     routes = []
     crew_hours = 0.0
     sizing: list[tuple[PlanTask, list[Stop]]] = []
