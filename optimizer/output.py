@@ -127,6 +127,8 @@ def route_stop_lines(record: PlanRecord) -> list[str]:
                 "lat": s.lat,
                 "lon": s.lon,
                 "load_kg": s.load_kg,
+                # The dispatch board counts only point and site stops as work to serve.
+                "stop_kind": s.kind.value,
             }
             lines.append(line(m.name, tags, fields, s.eta_ms))
     return lines

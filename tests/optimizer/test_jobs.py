@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core import credentials
+from core import credentials, schema
 from core.influx import InfluxClient
 from core.localday import now_ms
 from core.plans import PlanRecord, PlanState, PlanStore, new_plan_id
@@ -60,6 +60,13 @@ def test_run_plan_job_stores_and_dispatches(
         'SELECT count("seq") FROM "route_stop" WHERE "plan_id" = $p', params={"p": record.plan_id}
     )
     assert rows[0]["values"][0][1] == sum(len(r.stops) for r in done.routes)
+    # Every field the schema names is written (the dispatch board reads stop_kind).
+    fields = {v[0] for v in admin.query('SHOW FIELD KEYS FROM "route_stop"')[0]["values"]}
+    assert fields == set(schema.ROUTE_STOP.fields)
+    kinds = admin.query(
+        'SELECT "stop_kind" FROM "route_stop" WHERE "plan_id" = $p', params={"p": record.plan_id}
+    )
+    assert {v[1] for v in kinds[0]["values"]} >= {"depot", "site"}
     got: dict[str, dict[str, object]] = {}
     seen = threading.Event()
     client = mqtt_connect(credentials.SIMULATOR)
