@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -178,11 +179,22 @@ def serve_api(settings: Settings, day: date) -> int:
     print("Serving the API until Ctrl-C; `yiju services down` stops Mosquitto and InfluxDB.")
     env = dict(os.environ, YIJU_API_KEYS_FILE=str(keys_file))
     proc = subprocess.Popen([sys.executable, "-m", "yiju", "api"], env=env)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C, and SIGTERM from a supervisor, end the API with the demo (SIGINT is set
+    # explicitly: a demo started in the background of a script inherits it ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
     try:
         return proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
         return 0
 
 
