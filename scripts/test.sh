@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 echo "[test] ruff check"
 .venv/bin/ruff check .
-echo "[test] mypy (core)"
-.venv/bin/mypy core
+echo "[test] mypy (every package, strict)"
+.venv/bin/mypy
 echo "[test] pytest"
 exec .venv/bin/python -m pytest -m "not slow" -p no:cacheprovider "$@"

@@ -78,10 +78,12 @@ def day_figures(influx: InfluxClient, registry: Registry, day: LocalDay) -> DayF
     )
     opened = opened_violations(influx, day)
     kinds = [k.value for k in ViolationKind]
-    table = pd.DataFrame(0, index=[t.id for t in registry.towns], columns=kinds)
-    for row in opened:
-        if row.get("town") in table.index and row.get("kind") in kinds:
-            table.loc[row["town"], row["kind"]] += 1
+    per_town_kind = Counter((row.get("town"), row.get("kind")) for row in opened)
+    table = pd.DataFrame(
+        [[per_town_kind[(t.id, k)] for k in kinds] for t in registry.towns],
+        index=[t.id for t in registry.towns],
+        columns=kinds,
+    )
     not_cleared = {r["subject"] for r in opened if r["kind"] == ViolationKind.BIN_NOT_CLEARED}
     counts = Counter((r["kind"], r["subject"]) for r in opened)
     # The simulated day may lie ahead of the wall clock: judge it as a whole day.
@@ -104,8 +106,8 @@ def format_summary(figures: DayFigures, registry: Registry) -> str:
     lines.append("Violations opened, by kind and town:")
     header = "  " + f"{'town':10}" + "".join(f"{k[:15]:>16}" for k in figures.violations.columns)
     lines.append(header)
-    for town, row in figures.violations.iterrows():
-        lines.append("  " + f"{town!s:10}" + "".join(f"{int(v):>16}" for v in row))
+    for town, counts in figures.violations.iterrows():
+        lines.append("  " + f"{town!s:10}" + "".join(f"{int(v):>16}" for v in counts))
     lines.append(
         "  " + f"{'district':10}" + "".join(f"{int(v):>16}" for v in figures.violations.sum(axis=0))
     )

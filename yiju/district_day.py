@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pandas as pd
+from paho.mqtt.enums import CallbackAPIVersion
 
 from core import credentials
 from core.influx import InfluxClient
@@ -108,7 +110,7 @@ class DistrictDay:
         o = self.options
         began = time.monotonic()
         phases: dict[str, float] = {}
-        overrides = {"group": o.ingest_group} if o.ingest_group else {}
+        overrides: dict[str, Any] = {"group": o.ingest_group} if o.ingest_group else {}
         ingest = IngestService(self.settings, self.registry, workers=o.ingest_workers, **overrides)
         clear_dispatch(self.settings, self.registry)
         ingest.start()
@@ -263,7 +265,7 @@ def clear_dispatch(settings: Settings, registry: Registry, timeout_s: float = 20
     ids = [t.id for t in registry.trucks] + [c.id for c in registry.pest_crews]
     topics = Topics(settings.topic_prefix)
     client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
+        CallbackAPIVersion.VERSION2,
         protocol=mqtt.MQTTv5,
         client_id=f"dispatcher-{uuid.uuid4().hex[:8]}",
     )
