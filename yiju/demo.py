@@ -30,6 +30,7 @@ from yiju.day_report import format_summary
 from yiju.district_cli import summary_table
 from yiju.district_day import DayOptions, DayReport, DistrictDay
 from yiju.localservices import LocalStack
+from yiju.localservices.influxdb import InfluxService
 from yiju.paths import default_registry_path
 
 log = logging.getLogger("yiju.demo")
@@ -86,14 +87,11 @@ def prepare_district(settings: Settings, scale: float, seed: int) -> Registry:
 
 
 def fresh_database(settings: Settings) -> None:
-    """Drop and recreate the database, so the demo's day starts from nothing."""
+    """Drop the database and set it up again as `services up` does, so the demo's
+    day starts from nothing."""
     with InfluxClient.from_settings(settings, admin=True) as admin:
         admin.drop_database()
-        admin.create_database(settings.influx_retention)
-        admin.ensure_user(settings.influx_user, settings.secret("influx_password"), grant="ALL")
-        admin.ensure_user(
-            settings.influx_reader_user, settings.secret("influx_reader_password"), grant="READ"
-        )
+    InfluxService(settings).bootstrap()
 
 
 def demo_options(registry: Registry, day: date, args: argparse.Namespace) -> DayOptions:
