@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.registry.models import DeviceKind, DeviceRef
@@ -208,9 +209,14 @@ def _decode(payload: bytes) -> dict[str, Any] | Rejection:
     if len(payload) > MAX_PAYLOAD_BYTES:
         return Rejection(DeadLetterReason.TOO_LARGE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        return Rejection(DeadLetterReason.BAD_JSON, str(exc)[:200])
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        # orjson is strict where the standard library is not (integers past 64
+        # bits, NaN): the standard parser decides, and words the reason.
+        try:
+            data = json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            return Rejection(DeadLetterReason.BAD_JSON, str(exc)[:200])
     if not isinstance(data, dict):
         return Rejection(
             DeadLetterReason.SCHEMA, f"payload is a JSON {type(data).__name__}, not an object"

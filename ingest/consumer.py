@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -28,6 +28,7 @@ from core.influx import InfluxClient
 from core.settings import Settings
 from core.topics import Topics
 from ingest.deadletter import DeadLetterStamper, deadletter_line
+from ingest.fast_paho import IngestClient
 from ingest.paho_speedups import install as install_paho_speedups
 from ingest.points import Enricher
 from ingest.stats import Counter, WorkerCounters
@@ -35,8 +36,6 @@ from ingest.writer import Batch, BatchWriter
 
 log = logging.getLogger("yiju.ingest")
 
-# Packets read per wake-up of the network loop (see _BatchReadingClient).
-READ_PACKETS = 256
 FactSink = Callable[[list[Message]], None]
 
 
@@ -69,15 +68,6 @@ class ConsumerOptions:
             raise ValueError("batch_size must be ≥ 1 and batch_delay_s > 0")
         if not self.group or "/" in self.group or "+" in self.group or "#" in self.group:
             raise ValueError(f"share group {self.group!r} must be a plain name")
-
-
-class _BatchReadingClient(mqtt.Client):
-    """paho's network loop reads one packet per `select()` by default; at tens of
-    thousands of messages a second the system calls cost more than the messages.
-    `loop_read(max_packets)` is paho's own knob for reading what is buffered."""
-
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        return super().loop_read(max(max_packets, READ_PACKETS))
 
 
 class Consumer:
@@ -119,8 +109,8 @@ class Consumer:
         install_paho_speedups()
         self.client = self._make_client()
 
-    def _make_client(self) -> mqtt.Client:
-        client = _BatchReadingClient(
+    def _make_client(self) -> IngestClient:
+        client = IngestClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5,
@@ -250,11 +240,9 @@ class Consumer:
 
     def _written(self, batch: Batch) -> None:
         generation = self._generation
-        acked = 0
-        for token_generation, mid in batch.tokens:
-            if mid and token_generation == generation:
-                self.client.ack(mid, 1)
-                acked += 1
+        acked = self.client.ack_many(
+            mid for token_generation, mid in batch.tokens if mid and token_generation == generation
+        )
         if batch.facts and self.fact_sink is not None:
             # Before HANDLED: whoever waits for idle must see the facts in the rules.
             self.fact_sink(batch.facts)
