@@ -11,6 +11,12 @@ then, for the same number of QoS 1 messages from fast publishers (several
    session while it was stopped.
 
     .venv/bin/python bench/ingest.py [--messages 100000] [--workers 2] [--publishers 2]
+                                     [--repeat 3]
+
+The bare subscriber's rate swings widely from run to run here (19,000–50,000
+msg/s in one process), so the reference and ingest are each run `--repeat`
+times and compared by their medians; every run is printed, and `lost` is the
+sum over ingest's runs.
 """
 
 # ruff: noqa: E402  (sys.path is fixed before the imports, see below)
@@ -26,6 +32,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse
 import logging
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,6 +127,7 @@ def count(client: InfluxClient) -> int:
 def ingest_rate(
     settings: Settings, registry: object, devices: list[str], n: int, publishers: int, workers: int
 ) -> tuple[float, int]:
+    settings, admin = fresh_database(settings, "e2e")
     service = IngestService(
         settings,
         registry,
@@ -129,12 +137,6 @@ def ingest_rate(
     )
     service.start()
     time.sleep(1.0 if workers > 1 else 0.2)
-    admin = InfluxClient(
-        settings.influx_url,
-        settings.influx_db,
-        user=settings.influx_admin_user,
-        password=settings.secret("influx_admin_password"),
-    )
     result: dict[str, float] = {}
 
     def run_publishers() -> None:
@@ -153,15 +155,14 @@ def ingest_rate(
             break
     pub.join()
     service.stop(forget_session=True)
+    admin.drop_database()
     admin.close()
     return n / (done_at - result.get("started", t_start)), n - got
 
 
-def drain_rate(
-    settings: Settings, registry: Any, devices: list[str], n: int, publishers: int, workers: int
-) -> tuple[float, int]:
-    """Ingest's own capacity: the stream is queued in its session first, then drained."""
-    settings = settings.model_copy(update={"influx_db": f"drain{uuid.uuid4().hex[:6]}"})
+def fresh_database(settings: Settings, name: str) -> tuple[Settings, InfluxClient]:
+    """Settings pointing at a new, empty database, and an admin client on it."""
+    settings = settings.model_copy(update={"influx_db": f"{name}{uuid.uuid4().hex[:6]}"})
     admin = InfluxClient(
         settings.influx_url,
         settings.influx_db,
@@ -175,6 +176,14 @@ def drain_rate(
         grant="ALL",
         database=settings.influx_db,
     )
+    return settings, admin
+
+
+def drain_rate(
+    settings: Settings, registry: Any, devices: list[str], n: int, publishers: int, workers: int
+) -> tuple[float, int]:
+    """Ingest's own capacity: the stream is queued in its session first, then drained."""
+    settings, admin = fresh_database(settings, "drain")
     first = IngestService(settings, registry, workers, group="drain", stats_interval_s=0)
     first.start()
     time.sleep(1.0 if workers > 1 else 0.3)
@@ -207,6 +216,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--publishers", type=int, default=2)
     parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of the reference and of ingest (medians)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     folder = Path(tempfile.mkdtemp(prefix="yiju-bench-ingest-"))
@@ -226,10 +238,23 @@ def main() -> int:
             f"{n} QoS 1 messages, {args.publishers} publishers, {len(devices)} devices, "
             f"{args.workers} ingest worker(s); shared machine, figures vary"
         )
-        ref = reference_rate(settings, devices, n, args.publishers)
-        print(f"mosquitto_sub: {ref:,.0f} msg/s")
-        rate, lost = ingest_rate(settings, registry, devices, n, args.publishers, args.workers)
-        print(f"ingest end-to-end: {rate:,.0f} msg/s")
+        refs = [reference_rate(settings, devices, n, args.publishers) for _ in range(args.repeat)]
+        for r in refs:
+            print(f"  mosquitto_sub run: {r:,.0f} msg/s")
+        ref = statistics.median(refs)
+        print(f"mosquitto_sub: {ref:,.0f} msg/s (median of {len(refs)})")
+        runs = [
+            ingest_rate(settings, registry, devices, n, args.publishers, args.workers)
+            for _ in range(args.repeat)
+        ]
+        for r, lost_in_run in runs:
+            print(f"  ingest end-to-end run: {r:,.0f} msg/s (lost: {lost_in_run})")
+        rate = statistics.median(r for r, _ in runs)
+        lost = sum(lost_in_run for _, lost_in_run in runs)
+        slowest = min(r for r, _ in runs)
+        print(
+            f"ingest end-to-end: {rate:,.0f} msg/s (median of {len(runs)}, slowest {slowest:,.0f})"
+        )
         print(f"lost: {lost}")
         print(f"ratio ingest/mosquitto_sub: {rate / ref:.2f}")
         drained, drain_lost = drain_rate(
