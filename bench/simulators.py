@@ -81,8 +81,13 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     registry = generate_district(scale=args.scale, seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="yiju-bench-") as tmp:
+        # District-scoped gateways: the town-scoped ACL (one line per device)
+        # costs the broker a scan per publish, far too slow at these rates.
         settings = Settings(
-            env="test", data_dir=Path(tmp) / "var", mqtt_port=free_port()
+            env="test",
+            data_dir=Path(tmp) / "var",
+            mqtt_port=free_port(),
+            mqtt_gateway_scope="district",
         ).with_dev_secrets()
         broker = MosquittoService(settings, registry)
         broker.start()

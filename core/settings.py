@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     topic_prefix: str = "yiju/v1"
     mqtt_service_secret: SecretStr | None = None
     device_secret: SecretStr | None = None
+    # What a town gateway account may publish: "town" lists each of its town's
+    # devices in the broker's ACL; "district" lets it publish for any device (a
+    # broker ACL scan of thousands of entries per message is too slow for a
+    # simulated day compressed into minutes, not for real traffic).
+    mqtt_gateway_scope: Literal["town", "district"] = "town"
 
     # InfluxDB (v1 HTTP API). `influx_token` switches to token auth (2.x/3.x).
     influx_url: str = "http://127.0.0.1:18086"

@@ -39,7 +39,7 @@ class CameraField:
         self,
         cameras: Sequence[Camera],
         links: Sequence[str],
-        gateways: Sequence[str],
+        fault_links: Sequence[str],
         topics: Topics,
         start_ms: int,
         end_ms: int,
@@ -50,7 +50,7 @@ class CameraField:
     ) -> None:
         self.n = len(cameras)
         self.ids = [c.id for c in cameras]
-        self.links, self.gateways = list(links), list(gateways)
+        self.links, self.fault_links = list(links), list(fault_links)
         self.direct = [link.startswith("dev:") for link in self.links]
         self.topic = [topics.telemetry("camera", c) for c in self.ids]
         self.status_topic = [topics.status("camera", c) for c in self.ids]
@@ -177,7 +177,7 @@ class CameraField:
         if draw >= self.faults.o:
             out.append(msg)
         else:
-            self.faults.emit(out, msg, draw, self.gateways[i], int(self.interval[i]), False)
+            self.faults.emit(out, msg, draw, self.fault_links[i], int(self.interval[i]), False)
 
     def _status(self, i: int, ts: int, online: bool) -> Outbound:
         if online:

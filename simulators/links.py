@@ -6,6 +6,8 @@ devices connects with its own credentials, so the broker's per-device ACL
 (`pattern write {prefix}/telemetry/+/%u` and the like) is exercised. Sampled
 cameras connect with a Last Will (retained `{"online": false}` on their status
 topic), which the broker publishes if the simulator dies without disconnecting.
+Malformed traffic a town-scoped broker would refuse from a gateway goes out on a
+harness link (the `svc-simulator` account), so ingest still sees it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from core import credentials
 from core.registry import DeviceKind, Registry
 from core.settings import Settings
 from core.topics import Topics
-from simulators.engine import device_link, gateway_link
+from simulators.engine import HARNESS_LINK, device_link, gateway_link
 from simulators.messages import Outbound
 from simulators.seeding import stream
 from simulators.wire import Connection, Will
@@ -68,6 +70,14 @@ class LinkPool:
                 password=credentials.service_password(settings, account),
                 window=window,
             )
+        self.connections[HARNESS_LINK] = Connection(
+            host,
+            port,
+            client_id=f"yiju-sim-{run}-harness",
+            username=credentials.SIMULATOR,
+            password=credentials.service_password(settings, credentials.SIMULATOR),
+            window=window,
+        )
         for device_id in sorted(direct_devices):
             ref = registry.devices[device_id]
             will = (

@@ -52,7 +52,7 @@ class MessageFaults:
         out: list[Outbound],
         msg: Outbound,
         u: float | None,
-        gateway: str,
+        fault_link: str,
         interval_ms: int,
         may_delay: bool,
     ) -> None:
@@ -66,7 +66,7 @@ class MessageFaults:
         if u < self.m:
             kind = MALFORMED[min(len(MALFORMED) - 1, int(u / self.m * len(MALFORMED)))]
             out.append(msg)
-            out.append(self._malformed(kind, msg, device, ts, gateway))
+            out.append(self._malformed(kind, msg, device, ts, fault_link))
         elif u < self.d:
             out.append(msg)
             out.append(msg._replace(fact=None))
@@ -85,7 +85,7 @@ class MessageFaults:
                 out.append(msg)
 
     def _malformed(
-        self, kind: FaultKind, msg: Outbound, device: str, ts: int, gateway: str
+        self, kind: FaultKind, msg: Outbound, device: str, ts: int, fault_link: str
     ) -> Outbound:
         family = self.family
         if kind is FaultKind.UNKNOWN_DEVICE:
@@ -95,7 +95,7 @@ class MessageFaults:
             )
             return Outbound(
                 msg.at,
-                gateway,
+                fault_link,
                 self.topics.telemetry(family, ghost),
                 msg.payload,
                 False,
@@ -107,7 +107,7 @@ class MessageFaults:
             self.report(kind, device, ts, f"{family} reading published on a {other} topic")
             return Outbound(
                 msg.at,
-                msg.link,
+                msg.link if msg.link.startswith("dev:") else fault_link,
                 self.topics.telemetry(other, device),
                 msg.payload,
                 False,
@@ -137,7 +137,7 @@ class SensorField:
         device_ids: Sequence[str],
         intervals_s: Sequence[int],
         links: Sequence[str],
-        gateways: Sequence[str],
+        fault_links: Sequence[str],
         topics: Topics,
         start_ms: int,
         end_ms: int,
@@ -148,7 +148,7 @@ class SensorField:
         self.n = len(device_ids)
         self.ids = list(device_ids)
         self.links = list(links)
-        self.gateways = list(gateways)
+        self.fault_links = list(fault_links)
         self.topic = [topics.telemetry(self.family, d) for d in device_ids]
         self.start_ms, self.end_ms = start_ms, end_ms
         self.rng = stream(seed, self.family)
@@ -224,7 +224,7 @@ class SensorField:
         if draw is None or draw >= self.faults.o:
             out.append(msg)  # the common case, without a call
         else:
-            self.faults.emit(out, msg, draw, self.gateways[i], int(self.interval[i]), may_delay)
+            self.faults.emit(out, msg, draw, self.fault_links[i], int(self.interval[i]), may_delay)
 
     def next_seq(self, i: int) -> int:
         self.seq[i] += 1

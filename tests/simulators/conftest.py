@@ -14,7 +14,8 @@ import pytest
 from core import credentials
 from core.registry import Registry
 from core.settings import Settings
-from core.topics import DEFAULT_PREFIX, Topics
+from core.topics import DEFAULT_PREFIX
+from tests.conftest import clear_retained_status
 from yiju.localservices import LocalStack
 
 
@@ -82,19 +83,4 @@ def _clear_retained_status(local_stack: LocalStack, small_district: Registry) ->
     """After the simulator tests, remove the cameras' retained statuses they left on the
     shared broker, so other parts' tests start from a clean retained state."""
     yield
-    from simulators.wire import Connection
-
-    s = local_stack.settings
-    account = credentials.SIMULATOR
-    conn = Connection(
-        s.mqtt_host,
-        s.mqtt_port,
-        client_id=f"cleanup-{uuid.uuid4().hex[:6]}",
-        username=account,
-        password=credentials.service_password(s, account),
-    )
-    conn.connect()
-    topics = Topics(s.topic_prefix)
-    for camera in small_district.cameras:
-        conn.publish(topics.status("camera", camera.id), b"", retain=True)
-    conn.close()
+    clear_retained_status(local_stack.settings, small_district)
