@@ -4,6 +4,7 @@ message that says what to install; they never skip."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -130,3 +131,13 @@ def clear_retained_status(settings: Settings, registry: Registry) -> None:
     for camera in registry.cameras:
         conn.publish(topics.status("camera", camera.id), b"", retain=True)
     conn.close()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.05) -> bool:
+    """Poll `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False

@@ -16,7 +16,7 @@ from paho.mqtt.properties import Properties
 
 from core import credentials
 from ingest.fast_paho import BufferedSocket, IngestClient, _varint, supported
-from tests.conftest import MqttFactory
+from tests.conftest import MqttFactory, wait_until
 from yiju.localservices import LocalStack
 
 
@@ -88,15 +88,6 @@ def _client(stack: LocalStack, client_id: str, received: list[mqtt.MQTTMessage])
     return client
 
 
-def _wait(predicate: object, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_messages_arrive_whole_and_acked_ones_are_not_sent_again(
     local_stack: LocalStack, mqtt_connect: MqttFactory
 ) -> None:
@@ -120,7 +111,7 @@ def test_messages_arrive_whole_and_acked_ones_are_not_sent_again(
             props.ContentType = "application/json"
         publisher.publish(topic, body, qos=1, properties=props)
         sent[str(i)] = body
-    assert _wait(lambda: len(received) >= 5000), f"only {len(received)} of 5000 arrived"
+    assert wait_until(lambda: len(received) >= 5000, 20), f"only {len(received)} of 5000 arrived"
     bodies = sorted(bytes(m.payload) for m in received)
     assert bodies == sorted(sent.values())
     for m in received:
@@ -141,7 +132,7 @@ def test_messages_arrive_whole_and_acked_ones_are_not_sent_again(
     again: list[mqtt.MQTTMessage] = []
     second = _client(local_stack, client_id, again)
     try:
-        assert _wait(lambda: len(again) >= 1000), f"{len(again)} of 1000 unacked came back"
+        assert wait_until(lambda: len(again) >= 1000, 20), f"{len(again)} of 1000 unacked came back"
         time.sleep(0.5)
         assert sorted(bytes(m.payload) for m in again) == sorted(
             bytes(m.payload) for m in received[4000:]

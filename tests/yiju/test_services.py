@@ -16,7 +16,7 @@ import pytest
 
 from core import credentials
 from core.registry import Registry
-from tests.conftest import MqttFactory
+from tests.conftest import MqttFactory, wait_until
 from yiju.localservices import LocalStack, free_port
 
 
@@ -30,15 +30,6 @@ def _collect(client: mqtt.Client, topic: str) -> tuple[list[bytes], threading.Ev
     return got, subscribed
 
 
-def _wait_for(predicate: object, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_publish_subscribe_round_trip(mqtt_connect: MqttFactory) -> None:
     """A service account's QoS 1 messages reach a subscriber through the real broker."""
     sub = mqtt_connect(credentials.INGEST)
@@ -46,7 +37,7 @@ def test_publish_subscribe_round_trip(mqtt_connect: MqttFactory) -> None:
     pub = mqtt_connect(credentials.SIMULATOR)
     for i in range(50):
         pub.publish(f"yiju/v1/telemetry/bin/dev-{i}", f'{{"fill_pct": {i}}}', qos=1)
-    assert _wait_for(lambda: len(got) == 50)
+    assert wait_until(lambda: len(got) == 50)
     assert sorted(int(p.split(b": ")[1].rstrip(b"}")) for p in got) == list(range(50))
 
 
@@ -71,7 +62,7 @@ def test_anonymous_and_wrong_passwords_are_refused(
     client.connect(s.mqtt_host, s.mqtt_port)
     client.loop_start()
     try:
-        assert _wait_for(lambda: bool(codes))
+        assert wait_until(lambda: bool(codes))
         assert codes[0].is_failure  # type: ignore[attr-defined]
         assert "authori" in str(codes[0]).lower() or "password" in str(codes[0]).lower()
     finally:
@@ -89,7 +80,7 @@ def test_device_may_publish_only_on_its_own_topics(
     device = mqtt_connect(mine)
     device.publish(f"yiju/v1/telemetry/bin/{other}", b'{"fill_pct": 66}', qos=1).wait_for_publish(5)
     device.publish(f"yiju/v1/telemetry/bin/{mine}", b'{"fill_pct": 11}', qos=1).wait_for_publish(5)
-    assert _wait_for(lambda: len(got) >= 1)
+    assert wait_until(lambda: len(got) >= 1)
     time.sleep(0.3)
     assert got == [b'{"fill_pct": 11}']
 
