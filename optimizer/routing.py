@@ -235,7 +235,7 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
     if params.initial == "construct":
         start = _initial_routes(problem, nodes, unload_at_end)
         routing.CloseModelWithParameters(search)
-        initial = _accepted_routes(routing, start, nodes, problem.name)
+        initial = _accepted_routes(routing, manager, start, nodes, problem.name)
         if initial is None:
             log.warning(
                 "%s: constructed routes rejected by the model; using %s",
@@ -351,18 +351,31 @@ def _initial_routes(problem: Problem, nodes: list[_Node], unload_at_end: bool) -
 
 
 def _accepted_routes(
-    routing: pywrapcp.RoutingModel, routes: list[list[int]], nodes: list[_Node], name: str
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    routes: list[list[int]],
+    nodes: list[_Node],
+    name: str,
 ) -> pywrapcp.Assignment | None:
     """The constructed routes as an assignment; when the model rejects them, each
     vehicle keeps the longest prefix it accepts (cut after an unloading visit), so
-    the search still starts from most of the construction."""
+    the search still starts from most of the construction.
+
+    `routes` hold node numbers; the model reads variable indices. The two differ as
+    soon as a vehicle ends at a node it does not start from (a re-plan starts trucks
+    where they are): end depots get no index of their own and every later node
+    shifts, which OR-Tools reported as "Invalid index" and started from wrong routes.
+    """
+    routes = [[manager.NodeToIndex(n) for n in route] for route in routes]
     whole = routing.ReadAssignmentFromRoutes(routes, True)
     if whole is not None:
         return whole
     kept: list[list[int]] = [[] for _ in routes]
     for v, route in enumerate(routes):
         cuts = [len(route)] + [
-            k + 1 for k in range(len(route) - 1, -1, -1) if nodes[route[k]].kind is StopKind.STATION
+            k + 1
+            for k in range(len(route) - 1, -1, -1)
+            if nodes[manager.IndexToNode(route[k])].kind is StopKind.STATION
         ]
         for cut in [*cuts, 0]:
             trial = [*kept[:v], route[:cut], *([[]] * (len(routes) - v - 1))]

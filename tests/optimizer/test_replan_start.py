@@ -1,0 +1,34 @@
+"""A re-plan starts trucks where they are: the constructed routes reach the model intact."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from optimizer.model import ProblemBuilder, TimeWindow
+from optimizer.params import SolveParams
+from optimizer.routing import solve
+from tests.optimizer.test_known_optimum import FixedMatrix
+
+
+def test_constructed_start_accepted_when_trucks_start_away_from_depot(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Trucks starting mid-route (end depot ≠ start): the constructed routes are read
+    into the model whole, with no "Invalid index" from OR-Tools, and every stop is served."""
+    xy = [(0, 0)] + [(10 * i, 5 * (i % 3)) for i in range(1, 9)] + [(40, 40), (70, 10)]
+    builder = ProblemBuilder("replan")
+    depot = builder.add_depot("d", 0.0, 0.0)
+    for i in range(1, 9):
+        builder.add_stop(f"s{i}", 0.0, 0.0, demand_kg=1, service_s=5)
+    builder.add_vehicle("v0", depot, capacity_kg=6, shift=TimeWindow(100, 5000), start=(1.0, 1.0))
+    builder.add_vehicle("v1", depot, capacity_kg=6, shift=TimeWindow(100, 5000), start=(2.0, 2.0))
+    problem = builder.build(FixedMatrix(xy))
+    with caplog.at_level(logging.INFO, logger="yiju.optimizer"):
+        solution = solve(problem, SolveParams(time_limit_s=1, initial="construct"))
+    err = capfd.readouterr().err
+    assert "Invalid index" not in err
+    assert not [r for r in caplog.records if "constructed routes" in r.getMessage()]
+    assert not solution.dropped
+    assert {r.vehicle.id for r in solution.routes} <= {"v0", "v1"}
