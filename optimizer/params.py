@@ -45,6 +45,9 @@ class SolveParams:
     # Measured on Solomon at 10 s: 0.3 beats OR-Tools' default 0.1 on R and RC.
     gls_lambda: float = 0.3
     compact_times: bool = True
+    # Processes one solve may use for its portfolio of starts (routing.solve). Keep 1
+    # where the caller already runs solves in parallel (plan_day's sectors).
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.time_limit_s <= 3600:
@@ -57,6 +60,8 @@ class SolveParams:
             raise ValueError(f"metaheuristic {self.metaheuristic!r} is not one of {METAHEURISTICS}")
         if self.initial not in ("auto", "construct", "ortools"):
             raise ValueError(f"initial {self.initial!r} is not auto, construct or ortools")
+        if not 1 <= self.workers <= 64:
+            raise ValueError(f"workers {self.workers} is outside 1–64")
         if self.drop_penalty <= 0 or self.vehicle_cost < 0:
             raise ValueError("drop penalty must be > 0 and vehicle cost >= 0")
 
