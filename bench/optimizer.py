@@ -2,7 +2,9 @@
 instances with the same time budget, in one run.
 
 (a) Solomon's 56 VRPTW instances with 100 customers: feasibility and gap to the
-    best-known solutions (typed in below from the literature), at 10 s each.
+    best-known solutions (typed in below from the literature), at 10 s each, one
+    instance at a time, each solver on `--workers` cores: yiju's portfolio of starts
+    in that many processes, PyVRP that many seeds in parallel (the best counts).
     The instances are public benchmark data and are not shipped with yiju: give
     a folder with `--solomon DIR` (Solomon .txt files, or VRP-REP XML files named
     like R101_100.xml). OR-Tools' default set-up (path cheapest arc + GLS, no
@@ -15,6 +17,9 @@ instances with the same time budget, in one run.
     comparison both get the sectors relaxed that way.
 
     .venv/bin/python bench/optimizer.py --solomon /path/to/solomon [--skip-district]
+    .venv/bin/python bench/optimizer.py --solomon DIR --only R101,RC101 --skip-district
+    .venv/bin/python bench/optimizer.py --solomon DIR/solomon-1987-r1 --rows r1.json ...
+    .venv/bin/python bench/optimizer.py --merge r1.json r2.json ...   # one summary
 
 Figures are wall-clock on whatever machine runs it; on the shared 2-core
 development machine other work competes for the cores.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 
 import numpy as np
 import pytest
@@ -80,9 +81,10 @@ def test_tsp_with_time_windows(seed: int) -> None:
     assert solution.distance_m == best
 
 
-@pytest.mark.parametrize("seed", [4, 5])
-def test_capacitated_two_vehicles(seed: int) -> None:
-    """Two trucks of 12 units, seven stops: the optimum over every split and order."""
+@pytest.mark.parametrize(("seed", "workers"), [(4, 1), (5, 1), (4, 2)])
+def test_capacitated_two_vehicles(seed: int, workers: int) -> None:
+    """Two trucks of 12 units, seven stops: the optimum over every split and order
+    (also with the portfolio of four starts in two processes, within the limit)."""
     xy = _points(seed, 8)
     rng = random.Random(seed)
     demand = [0] + [rng.randint(1, 3) for _ in range(7)]
@@ -110,7 +112,9 @@ def test_capacitated_two_vehicles(seed: int) -> None:
         best = total if best is None else min(best, total)
     if best is None:
         pytest.fail("seed gives an infeasible instance; pick another")
-    solution = solve(problem, SolveParams(time_limit_s=2))
+    started = time.monotonic()
+    solution = solve(problem, SolveParams(time_limit_s=3, workers=workers))
+    assert time.monotonic() - started < 3 + 2  # the starts share the limit
     assert not solution.dropped
     assert solution.distance_m == best
 

@@ -76,6 +76,7 @@ def test_builder_rejects_bad_input(action: object, message: str) -> None:
         lambda: SolveParams(time_limit_s=0),
         lambda: SolveParams(first_solution="MAGIC"),
         lambda: SolveParams(initial="random"),
+        lambda: SolveParams(workers=0),
         lambda: PlanningConfig(trucks_per_sector=0),
         lambda: PlanningConfig(overflow_pct=150.0, max_fill_pct=120.0),
         lambda: GreatCircle(detour=0.5),
