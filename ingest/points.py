@@ -42,6 +42,13 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
+# Readings' measurement and the tag naming the subject each device measures.
+_READING_SERIES = {
+    DeviceKind.BIN: (schema.BIN.name, "point_id"),
+    DeviceKind.SEWER: (schema.SEWER.name, "outlet_id"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Enricher:
     """Registry look-ups needed to turn messages into points, resolved once."""
@@ -59,26 +66,16 @@ class Enricher:
     def from_registry(cls, registry: Registry) -> Enricher:
         heads: dict[str, str] = {}
         for d in registry.devices.values():
-            if d.kind is DeviceKind.BIN:
-                heads[d.device_id] = series_key(
-                    schema.BIN.name,
-                    {
-                        "device_id": d.device_id,
-                        "point_id": d.subject_id,
-                        "community": d.community_id,
-                        "town": d.town_id,
-                    },
-                )
-            elif d.kind is DeviceKind.SEWER:
-                heads[d.device_id] = series_key(
-                    schema.SEWER.name,
-                    {
-                        "device_id": d.device_id,
-                        "outlet_id": d.subject_id,
-                        "community": d.community_id,
-                        "town": d.town_id,
-                    },
-                )
+            series = _READING_SERIES.get(d.kind)
+            if series is not None:
+                measurement, subject_tag = series
+                tags = {
+                    "device_id": d.device_id,
+                    subject_tag: d.subject_id,
+                    "community": d.community_id,
+                    "town": d.town_id,
+                }
+                heads[d.device_id] = series_key(measurement, tags)
         return cls(
             heads=heads,
             devices=registry.devices,

@@ -105,8 +105,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise PlanningError(str(exc)) from exc
     store = PlanStore(settings.data_dir)
-    if args.no_state:
-        state = DistrictState.empty(at)
+    def plan_and_save(state: DistrictState) -> PlanRecord:
         record = plan_day(
             registry,
             state,
@@ -120,25 +119,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
             provider=provider,
         )
         store.save(record)
+        return record
+
+    if args.no_state:
+        record = plan_and_save(DistrictState.empty(at))
         from optimizer.publish import export_files
 
         export_files(settings, record)
     else:
         with InfluxClient.from_settings(settings) as influx:
-            state = read_state(influx, at, local.start_ms)
-            record = plan_day(
-                registry,
-                state,
-                day,
-                args.plan_kind,
-                args.town,
-                time_limit_s=args.time_limit,
-                from_ms=from_ms,
-                excluded_vehicles=args.exclude,
-                config=config,
-                provider=provider,
-            )
-            store.save(record)
+            record = plan_and_save(read_state(influx, at, local.start_ms))
             problems = deliver(settings, record, influx, dispatch=args.dispatch)
         if problems:
             record.error = "; ".join(problems)

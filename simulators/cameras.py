@@ -25,6 +25,7 @@ from core.registry import Camera
 from core.thresholds import RuleThresholds
 from core.topics import Topics
 from simulators.faults import FaultConfig, FaultKind
+from simulators.linknames import is_device_link
 from simulators.messages import Fact, Outbound
 from simulators.seeding import stream
 from simulators.sensors import FaultReporter, MessageFaults
@@ -39,7 +40,6 @@ class CameraField:
         self,
         cameras: Sequence[Camera],
         links: Sequence[str],
-        fault_links: Sequence[str],
         topics: Topics,
         start_ms: int,
         end_ms: int,
@@ -50,8 +50,8 @@ class CameraField:
     ) -> None:
         self.n = len(cameras)
         self.ids = [c.id for c in cameras]
-        self.links, self.fault_links = list(links), list(fault_links)
-        self.direct = [link.startswith("dev:") for link in self.links]
+        self.links = list(links)
+        self.direct = [is_device_link(link) for link in self.links]
         self.topic = [topics.telemetry("camera", c) for c in self.ids]
         self.status_topic = [topics.status("camera", c) for c in self.ids]
         self.start_ms, self.end_ms = start_ms, end_ms
@@ -177,7 +177,7 @@ class CameraField:
         if draw >= self.faults.o:
             out.append(msg)
         else:
-            self.faults.emit(out, msg, draw, self.fault_links[i], int(self.interval[i]), False)
+            self.faults.emit(out, msg, draw, int(self.interval[i]), False)
 
     def _status(self, i: int, ts: int, online: bool) -> Outbound:
         if online:

@@ -21,6 +21,7 @@ from simulators.bins import BinField
 from simulators.cameras import CameraField
 from simulators.faults import FaultConfig
 from simulators.fleet import Fleet
+from simulators.linknames import device_link, gateway_link
 from simulators.messages import Outbound
 from simulators.profiles import LocalTime
 from simulators.referee import Referee
@@ -28,20 +29,6 @@ from simulators.sewers import SewerField
 from simulators.truth import ViolationRecord
 
 log = logging.getLogger("yiju.simulators")
-
-
-def gateway_link(town_id: str) -> str:
-    return f"gw:{town_id}"
-
-
-def device_link(device_id: str) -> str:
-    return f"dev:{device_id}"
-
-
-# Faults that a town-scoped broker ACL refuses from a gateway (a device not in the
-# registry, a reading on another kind's topic) go out on a link with the
-# simulator's service account, so ingest's handling of them is still exercised.
-HARNESS_LINK = "harness"
 
 
 class DistrictSim:
@@ -68,9 +55,6 @@ class DistrictSim:
             for d, ref in devices.items()
         }
 
-        def gw(_device_id: str) -> str:  # the link for refusable malformed traffic
-            return HARNESS_LINK
-
         clock = LocalTime(registry.district.tz, start_ms)
         points = [p for p in registry.collection_points if p.sensor is not None]
         bin_ids = [p.sensor.device_id for p in points if p.sensor is not None]
@@ -78,7 +62,6 @@ class DistrictSim:
             points,
             registry.district,
             [self.links[d] for d in bin_ids],
-            [gw(d) for d in bin_ids],
             topics,
             clock,
             thresholds=thresholds,
@@ -94,7 +77,6 @@ class DistrictSim:
             outlets,
             registry,
             [self.links[d] for d in sewer_ids],
-            [gw(d) for d in sewer_ids],
             topics,
             clock,
             thresholds=thresholds,
@@ -108,7 +90,6 @@ class DistrictSim:
         self.cameras = CameraField(
             registry.cameras,
             [self.links[c] for c in camera_ids],
-            [gw(c) for c in camera_ids],
             topics,
             thresholds=thresholds,
             report=report,

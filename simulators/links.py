@@ -20,7 +20,7 @@ from core import credentials
 from core.registry import DeviceKind, Registry
 from core.settings import Settings
 from core.topics import Topics
-from simulators.engine import HARNESS_LINK, device_link, gateway_link
+from simulators.linknames import HARNESS_LINK, device_link, gateway_link
 from simulators.messages import Outbound
 from simulators.seeding import stream
 from simulators.wire import Connection, Will

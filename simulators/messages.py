@@ -20,7 +20,7 @@ class Fact(NamedTuple):
 
 class Outbound(NamedTuple):
     at: int  # simulated publish time: the order within a step (a held message is late)
-    link: str  # which connection publishes it: "gw:<town>" or "dev:<device id>"
+    link: str  # which connection publishes it (see simulators.linknames)
     topic: str
     payload: bytes
     retain: bool

@@ -19,6 +19,7 @@ import numpy as np
 from core.localday import MS_PER_HOUR
 from core.topics import Topics
 from simulators.faults import MALFORMED, FaultConfig, FaultKind, malformed_payload
+from simulators.linknames import HARNESS_LINK, is_device_link
 from simulators.messages import Fact, Outbound
 from simulators.seeding import stable_hash, stream
 
@@ -52,7 +53,6 @@ class MessageFaults:
         out: list[Outbound],
         msg: Outbound,
         u: float | None,
-        fault_link: str,
         interval_ms: int,
         may_delay: bool,
     ) -> None:
@@ -66,7 +66,7 @@ class MessageFaults:
         if u < self.m:
             kind = MALFORMED[min(len(MALFORMED) - 1, int(u / self.m * len(MALFORMED)))]
             out.append(msg)
-            out.append(self._malformed(kind, msg, device, ts, fault_link))
+            out.append(self._malformed(kind, msg, device, ts))
         elif u < self.d:
             out.append(msg)
             out.append(msg._replace(fact=None))
@@ -84,9 +84,7 @@ class MessageFaults:
             else:
                 out.append(msg)
 
-    def _malformed(
-        self, kind: FaultKind, msg: Outbound, device: str, ts: int, fault_link: str
-    ) -> Outbound:
+    def _malformed(self, kind: FaultKind, msg: Outbound, device: str, ts: int) -> Outbound:
         family = self.family
         if kind is FaultKind.UNKNOWN_DEVICE:
             ghost = f"{family}-ghost-{stable_hash(self.seed, device, ts) % 100_000:05d}"
@@ -95,7 +93,7 @@ class MessageFaults:
             )
             return Outbound(
                 msg.at,
-                fault_link,
+                HARNESS_LINK,
                 self.topics.telemetry(family, ghost),
                 msg.payload,
                 False,
@@ -107,7 +105,7 @@ class MessageFaults:
             self.report(kind, device, ts, f"{family} reading published on a {other} topic")
             return Outbound(
                 msg.at,
-                msg.link if msg.link.startswith("dev:") else fault_link,
+                msg.link if is_device_link(msg.link) else HARNESS_LINK,
                 self.topics.telemetry(other, device),
                 msg.payload,
                 False,
@@ -137,7 +135,6 @@ class SensorField:
         device_ids: Sequence[str],
         intervals_s: Sequence[int],
         links: Sequence[str],
-        fault_links: Sequence[str],
         topics: Topics,
         start_ms: int,
         end_ms: int,
@@ -148,7 +145,6 @@ class SensorField:
         self.n = len(device_ids)
         self.ids = list(device_ids)
         self.links = list(links)
-        self.fault_links = list(fault_links)
         self.topic = [topics.telemetry(self.family, d) for d in device_ids]
         self.start_ms, self.end_ms = start_ms, end_ms
         self.rng = stream(seed, self.family)
@@ -224,7 +220,7 @@ class SensorField:
         if draw is None or draw >= self.faults.o:
             out.append(msg)  # the common case, without a call
         else:
-            self.faults.emit(out, msg, draw, self.fault_links[i], int(self.interval[i]), may_delay)
+            self.faults.emit(out, msg, draw, int(self.interval[i]), may_delay)
 
     def next_seq(self, i: int) -> int:
         self.seq[i] += 1

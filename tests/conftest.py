@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -32,9 +33,8 @@ def small_district() -> Registry:
     return generate_district(scale=0.02, seed=7)
 
 
-@pytest.fixture(scope="session")
-def service_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    data_dir: Path = tmp_path_factory.mktemp("services") / "var"
+def settings_on_free_ports(data_dir: Path) -> Settings:
+    """Test settings with their own data folder and free broker and database ports."""
     return Settings(
         env="test",
         data_dir=data_dir,
@@ -43,18 +43,33 @@ def service_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     ).with_dev_secrets()
 
 
-@pytest.fixture(scope="session")
-def local_stack(service_settings: Settings, small_district: Registry) -> Iterator[LocalStack]:
-    """Mosquitto and InfluxDB for the whole test session, with broker accounts for
-    every device of `small_district`."""
-    stack = LocalStack(service_settings, small_district, influx_rpc_port=free_port())
+@contextmanager
+def running_stack(settings: Settings, registry: Registry) -> Iterator[LocalStack]:
+    """Mosquitto and InfluxDB started for `registry`'s accounts, stopped afterwards;
+    a test fails (with the install hint) when they cannot start."""
+    stack = LocalStack(settings, registry, influx_rpc_port=free_port())
     try:
         stack.up()
     except ServiceError as exc:
         stack.down()
         pytest.fail(f"could not start the local services: {exc}\n{INSTALL_HINT}", pytrace=False)
-    yield stack
-    stack.down()
+    try:
+        yield stack
+    finally:
+        stack.down()
+
+
+@pytest.fixture(scope="session")
+def service_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return settings_on_free_ports(tmp_path_factory.mktemp("services") / "var")
+
+
+@pytest.fixture(scope="session")
+def local_stack(service_settings: Settings, small_district: Registry) -> Iterator[LocalStack]:
+    """Mosquitto and InfluxDB for the whole test session, with broker accounts for
+    every device of `small_district`."""
+    with running_stack(service_settings, small_district) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ import pytest
 from core.influx import InfluxClient
 from core.registry import Registry, save_registry
 from core.settings import Settings
-from tests.conftest import INSTALL_HINT
+from tests.conftest import running_stack, settings_on_free_ports
 from tests.ingest.conftest import ServiceFactory, fresh_database
 from tests.ingest.helpers import Publisher, bin_messages, count, forget_session, wait_count
-from yiju.localservices import LocalStack, ServiceError, free_port
+from yiju.localservices import LocalStack
 
 T0 = 1_767_225_600_000
 
@@ -30,21 +30,9 @@ T0 = 1_767_225_600_000
 def fault_stack(
     tmp_path_factory: pytest.TempPathFactory, small_district: Registry
 ) -> Iterator[LocalStack]:
-    data_dir = tmp_path_factory.mktemp("ingest-faults") / "var"
-    settings = Settings(
-        env="test",
-        data_dir=data_dir,
-        mqtt_port=free_port(),
-        influx_url=f"http://127.0.0.1:{free_port()}",
-    ).with_dev_secrets()
-    stack = LocalStack(settings, small_district, influx_rpc_port=free_port())
-    try:
-        stack.up()
-    except ServiceError as exc:
-        stack.down()
-        pytest.fail(f"could not start the local services: {exc}\n{INSTALL_HINT}", pytrace=False)
-    yield stack
-    stack.down()
+    settings = settings_on_free_ports(tmp_path_factory.mktemp("ingest-faults") / "var")
+    with running_stack(settings, small_district) as stack:
+        yield stack
 
 
 @pytest.fixture
