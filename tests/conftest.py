@@ -156,3 +156,11 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float 
             return True
         time.sleep(step)
     return False
+
+
+@pytest.fixture
+def clears_retained_status(local_stack: LocalStack, small_district: Registry) -> Iterator[None]:
+    """For a test that simulates a day: afterwards, the retained camera statuses it
+    left are removed, so later tests' subscribers do not receive them."""
+    yield
+    clear_retained_status(local_stack.settings, small_district)

@@ -17,7 +17,6 @@ from core.registry import Registry
 from core.settings import Settings
 from simulators.faults import Breakdown, FaultConfig
 from simulators.truth import read_truth_log
-from tests.conftest import clear_retained_status
 from tests.ingest.conftest import fresh_database
 from yiju.district_day import DayOptions, DayReport, DistrictDay
 from yiju.localservices import LocalStack
@@ -26,10 +25,9 @@ DAY = date(2026, 7, 15)  # peak pest season, wet season
 
 
 @pytest.fixture
-def loop_db(local_stack: LocalStack, small_district: Registry) -> Iterator[Settings]:
+def loop_db(local_stack: LocalStack, clears_retained_status: None) -> Iterator[Settings]:
     settings, admin = fresh_database(local_stack)
     yield settings
-    clear_retained_status(local_stack.settings, small_district)
     admin.drop_database()
     admin.close()
 

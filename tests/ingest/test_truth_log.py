@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from core.influx import InfluxClient
 from core.registry import Registry
 from core.settings import Settings
@@ -21,6 +23,7 @@ def opened_violations(admin: InfluxClient) -> Counter[tuple[str, str]]:
     return Counter({(s["tags"]["kind"], s["tags"]["subject"]): len(s["values"]) for s in series})
 
 
+@pytest.mark.usefixtures("clears_retained_status")
 def test_violations_equal_the_truth_log(
     ingest_db: tuple[Settings, InfluxClient],
     start_ingest: ServiceFactory,
