@@ -49,7 +49,14 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from core.localday import LocalDay  # noqa: E402
 from optimizer.distance import GreatCircle  # noqa: E402
 from optimizer.garbage import garbage_tasks  # noqa: E402
-from optimizer.model import DistanceMatrixSource, PlanTask, Problem, ProblemBuilder, TimeWindow  # noqa: E402
+from optimizer.model import (  # noqa: E402
+    DistanceMatrixSource,
+    PlanTask,
+    Problem,
+    ProblemBuilder,
+    Solution,
+    TimeWindow,
+)
 from optimizer.params import PlanningConfig, SolveParams  # noqa: E402
 from optimizer.planning import SOLVE_SHARE, _allot, plan_day, solve_tasks  # noqa: E402
 from optimizer.routing import solve  # noqa: E402
@@ -516,6 +523,34 @@ def pyvrp_task(task: PlanTask) -> tuple[int, int, float]:
     return int(best.distance()), int(best.num_missing_clients()), time.monotonic() - started
 
 
+def print_towns(
+    ours: list[tuple[PlanTask, Solution]], theirs: list[tuple[int, int, float]]
+) -> None:
+    """Per town: both solvers' distance, stops left out, objective ratio and the solver
+    seconds summed over its sectors (they ran two at a time)."""
+    towns: dict[str, list[float]] = {}
+    for (task, sol), (pd, pdrop, pwall) in zip(ours, theirs, strict=True):
+        row = towns.setdefault(task.town_id, [0.0] * 7)
+        odrop = len([x for x in sol.dropped if x.required])
+        row[0] += len(task.problem.stops)
+        row[1] += sol.distance_m + DROP_M * odrop
+        row[2] += odrop
+        row[3] += sol.wall_s
+        row[4] += pd + DROP_M * pdrop
+        row[5] += pwall
+        row[6] += pdrop
+    print(
+        f"{'town':10} {'stops':>6} | {'yiju km':>8} {'out':>4} {'s':>5} | "
+        f"{'PyVRP km':>8} {'out':>4} {'s':>5} | {'ratio':>6}"
+    )
+    for town, (n, o_obj, o_out, o_s, p_obj, p_s, p_out) in sorted(towns.items()):
+        # km columns are the objective (distance plus the penalty of stops left out).
+        print(
+            f"{town:10} {n:6.0f} | {o_obj / 1000:8.0f} {o_out:4.0f} {o_s:5.0f} | "
+            f"{p_obj / 1000:8.0f} {p_out:4.0f} {p_s:5.0f} | {o_obj / p_obj:6.3f}"
+        )
+
+
 def bench_district(budget: float, workers: int) -> dict[str, float]:
     from simulators.district import generate_district
 
@@ -563,6 +598,7 @@ def bench_district(budget: float, workers: int) -> dict[str, float]:
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         theirs = list(pool.map(pyvrp_task, [task for task, _ in ours]))
     theirs_wall = time.monotonic() - t0
+    print_towns(ours, theirs)
     od = sum(s.distance_m for _, s in ours)
     odrop = sum(len([x for x in s.dropped if x.required]) for _, s in ours)
     pd = sum(x[0] for x in theirs)
