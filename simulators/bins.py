@@ -17,9 +17,7 @@ import numpy as np
 
 from core.localday import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE
 from core.registry import CollectionPoint, District
-from core.thresholds import RuleThresholds
-from core.topics import Topics
-from simulators.faults import FaultConfig, FaultKind
+from simulators.faults import FaultKind
 from simulators.messages import Outbound
 from simulators.profiles import (
     CATEGORY_FACTOR,
@@ -29,7 +27,7 @@ from simulators.profiles import (
     ambient_c,
     hourly,
 )
-from simulators.sensors import FaultReporter, SensorField, nudge
+from simulators.sensors import FieldRun, SensorField, nudge
 
 ALARM_PCT = 90.0  # sensors report at once when fill crosses this
 MAX_FILL_PCT = 200.0
@@ -47,27 +45,17 @@ class BinField(SensorField):
         points: Sequence[CollectionPoint],
         district: District,
         links: Sequence[str],
-        topics: Topics,
         clock: LocalTime,
-        start_ms: int,
-        end_ms: int,
-        seed: int,
-        faults: FaultConfig,
-        thresholds: RuleThresholds,
-        report: FaultReporter,
+        run: FieldRun,
     ) -> None:
         sensors = [p.sensor for p in points if p.sensor is not None]
         super().__init__(
             [s.device_id for s in sensors],
             [s.interval_s for s in sensors],
             links,
-            topics,
-            start_ms,
-            end_ms,
-            seed,
-            faults,
-            report,
+            run,
         )
+        faults, thresholds, start_ms = run.faults, run.thresholds, run.start_ms
         self.point_ids = [p.id for p in points]
         self.index = {p.id: i for i, p in enumerate(points)}
         self.clock = clock

@@ -22,13 +22,11 @@ import numpy as np
 
 from core.localday import MS_PER_DAY, MS_PER_MINUTE
 from core.registry import Camera
-from core.thresholds import RuleThresholds
-from core.topics import Topics
 from simulators.faults import FaultConfig, FaultKind
 from simulators.linknames import is_device_link
 from simulators.messages import Fact, Outbound
 from simulators.seeding import stream
-from simulators.sensors import FaultReporter, MessageFaults
+from simulators.sensors import FieldRun, MessageFaults
 
 FLAKY_MTBF_MS = 6 * 3_600_000
 
@@ -40,14 +38,10 @@ class CameraField:
         self,
         cameras: Sequence[Camera],
         links: Sequence[str],
-        topics: Topics,
-        start_ms: int,
-        end_ms: int,
-        seed: int,
-        faults: FaultConfig,
-        thresholds: RuleThresholds,
-        report: FaultReporter,
+        run: FieldRun,
     ) -> None:
+        topics, faults, thresholds, report = run.topics, run.faults, run.thresholds, run.report
+        start_ms, end_ms, seed = run.start_ms, run.end_ms, run.seed
         self.n = len(cameras)
         self.ids = [c.id for c in cameras]
         self.links = list(links)

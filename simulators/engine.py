@@ -25,6 +25,7 @@ from simulators.linknames import device_link, gateway_link
 from simulators.messages import Outbound
 from simulators.profiles import LocalTime
 from simulators.referee import Referee
+from simulators.sensors import FieldRun
 from simulators.sewers import SewerField
 from simulators.truth import ViolationRecord
 
@@ -58,46 +59,15 @@ class DistrictSim:
         clock = LocalTime(registry.district.tz, start_ms)
         points = [p for p in registry.collection_points if p.sensor is not None]
         bin_ids = [p.sensor.device_id for p in points if p.sensor is not None]
+        run = FieldRun(topics, start_ms, end_ms, seed, faults, thresholds, report)
         self.bins = BinField(
-            points,
-            registry.district,
-            [self.links[d] for d in bin_ids],
-            topics,
-            clock,
-            thresholds=thresholds,
-            report=report,
-            start_ms=start_ms,
-            end_ms=end_ms,
-            seed=seed,
-            faults=faults,
+            points, registry.district, [self.links[d] for d in bin_ids], clock, run
         )
         outlets = [o for o in registry.sewage_outlets if o.sensor is not None]
         sewer_ids = [o.sensor.device_id for o in outlets if o.sensor is not None]
-        self.sewers = SewerField(
-            outlets,
-            registry,
-            [self.links[d] for d in sewer_ids],
-            topics,
-            clock,
-            thresholds=thresholds,
-            report=report,
-            start_ms=start_ms,
-            end_ms=end_ms,
-            seed=seed,
-            faults=faults,
-        )
-        camera_ids = [c.id for c in registry.cameras]
-        self.cameras = CameraField(
-            registry.cameras,
-            [self.links[c] for c in camera_ids],
-            topics,
-            thresholds=thresholds,
-            report=report,
-            start_ms=start_ms,
-            end_ms=end_ms,
-            seed=seed,
-            faults=faults,
-        )
+        self.sewers = SewerField(outlets, registry, [self.links[d] for d in sewer_ids], clock, run)
+        links = [self.links[c.id] for c in registry.cameras]
+        self.cameras = CameraField(registry.cameras, links, run)
         self.fleet = Fleet(registry, self.links, topics, seed, faults, position_interval_s, report)
         self.published: Counter[str] = Counter()
         self.dispatch_rejected = 0

@@ -13,10 +13,12 @@ never arrives from a device that the truth log calls silent.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from core.localday import MS_PER_HOUR
+from core.thresholds import RuleThresholds
 from core.topics import Topics
 from simulators.faults import MALFORMED, FaultConfig, FaultKind, malformed_payload
 from simulators.linknames import HARNESS_LINK, is_device_link
@@ -27,6 +29,20 @@ NEVER = np.iinfo(np.int64).max
 OTHER_FAMILY = {"bin": "sewer", "sewer": "bin", "camera": "bin"}
 
 FaultReporter = Callable[[FaultKind, str, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRun:
+    """What every device family of one simulated run shares: where it publishes, the
+    span and seed of the run, its fault mix and rule thresholds, and who logs faults."""
+
+    topics: Topics
+    start_ms: int
+    end_ms: int
+    seed: int
+    faults: FaultConfig
+    thresholds: RuleThresholds
+    report: FaultReporter
 
 
 class MessageFaults:
@@ -135,13 +151,15 @@ class SensorField:
         device_ids: Sequence[str],
         intervals_s: Sequence[int],
         links: Sequence[str],
-        topics: Topics,
-        start_ms: int,
-        end_ms: int,
-        seed: int,
-        faults: FaultConfig,
-        report: FaultReporter,
+        run: FieldRun,
     ) -> None:
+        topics, start_ms, end_ms, seed, faults = (
+            run.topics,
+            run.start_ms,
+            run.end_ms,
+            run.seed,
+            run.faults,
+        )
         self.n = len(device_ids)
         self.ids = list(device_ids)
         self.links = list(links)
@@ -159,8 +177,8 @@ class SensorField:
         # Per-reading state as Python lists: indexing numpy scalars one by one is slow.
         self.seq = [0] * self.n
         self.battery: list[float] = self.rng.uniform(35.0, 100.0, self.n).tolist()
-        self.report = report
-        self.faults = MessageFaults(self.family, topics, faults, seed, end_ms, report)
+        self.report = run.report
+        self.faults = MessageFaults(self.family, topics, faults, seed, end_ms, run.report)
         self.silent_from = np.full(self.n, NEVER, dtype=np.int64)
         self.silent_until = np.full(self.n, NEVER, dtype=np.int64)
         self._plan_silences(faults.silent_share)

@@ -16,8 +16,6 @@ import numpy as np
 
 from core.localday import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, day_start_ms
 from core.registry import Registry, SewageOutlet
-from core.thresholds import RuleThresholds
-from core.topics import Topics
 from simulators.faults import FaultConfig, FaultKind, Storm
 from simulators.messages import Outbound
 from simulators.profiles import (
@@ -29,7 +27,7 @@ from simulators.profiles import (
     hourly,
 )
 from simulators.seeding import stream
-from simulators.sensors import FaultReporter, SensorField, nudge
+from simulators.sensors import FieldRun, SensorField, nudge
 
 SPILL_CM = 30.0  # above its overflow level the water runs into the street
 CALM_MARGIN_CM = 10.0  # out-of-order faults only this far below the closing level
@@ -43,27 +41,18 @@ class SewerField(SensorField):
         outlets: Sequence[SewageOutlet],
         registry: Registry,
         links: Sequence[str],
-        topics: Topics,
         clock: LocalTime,
-        start_ms: int,
-        end_ms: int,
-        seed: int,
-        faults: FaultConfig,
-        thresholds: RuleThresholds,
-        report: FaultReporter,
+        run: FieldRun,
     ) -> None:
         sensors = [o.sensor for o in outlets if o.sensor is not None]
         super().__init__(
             [s.device_id for s in sensors],
             [s.interval_s for s in sensors],
             links,
-            topics,
-            start_ms,
-            end_ms,
-            seed,
-            faults,
-            report,
+            run,
         )
+        faults, thresholds, report = run.faults, run.thresholds, run.report
+        start_ms, end_ms, seed = run.start_ms, run.end_ms, run.seed
         self.clock = clock
         self.normal = np.array([o.normal_level_cm for o in outlets])
         self.overflow = np.array([o.overflow_level_cm for o in outlets])
