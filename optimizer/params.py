@@ -48,6 +48,11 @@ class SolveParams:
     # Processes one solve may use for its portfolio of starts (routing.solve). Keep 1
     # where the caller already runs solves in parallel (plan_day's sectors).
     workers: int = 1
+    # Share of `time_limit_s` given to ruin and recreate (optimizer/lns.py) after the
+    # first local search; 0 turns it off.
+    lns_share: float = 0.0
+    # Seed of the ruin's random choices (the portfolio gives each start its own).
+    seed: int = 1
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.time_limit_s <= 3600:
@@ -62,6 +67,8 @@ class SolveParams:
             raise ValueError(f"initial {self.initial!r} is not auto, construct or ortools")
         if not 1 <= self.workers <= 64:
             raise ValueError(f"workers {self.workers} is outside 1–64")
+        if not 0 <= self.lns_share < 1:
+            raise ValueError(f"lns share {self.lns_share} is outside [0, 1)")
         if self.drop_penalty <= 0 or self.vehicle_cost < 0:
             raise ValueError("drop penalty must be > 0 and vehicle cost >= 0")
 

@@ -1,0 +1,214 @@
+"""Ruin and recreate around OR-Tools' local search (a large neighbourhood search).
+
+Guided local search stalls in the region its start put it in. This loop leaves
+that region on purpose: it removes a few strings of nearby stops from the routes
+they sit on (SISR-style ruin, after Christiaens & Vanden Berghe 2020), hands the
+ruined routes back to OR-Tools (`ReadAssignmentFromRoutes`, the removed stops
+become unperformed at their drop penalty) and lets a greedy descent of OR-Tools'
+own operators reinsert and improve them. The descent works on the one closed
+model, so every constraint of that model holds for every solution it returns
+(capacity, windows with holes, breaks, unloading copies, per-vehicle demand);
+the loop itself only chooses what to remove and which solution to keep.
+
+Acceptance is simulated annealing on the objective, the temperature falling
+exponentially over the time left, so early iterations may worsen the current
+solution a little and late ones only improve it; the best solution is kept and
+returned, never one worse than the start.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+log = logging.getLogger("yiju.optimizer")
+
+
+@dataclass(frozen=True, slots=True)
+class LnsParams:
+    """How the ruin-and-recreate loop runs (times are `time.monotonic()` seconds)."""
+
+    deadline: float
+    seed: int = 1
+    # Stops removed per iteration: uniform between these (capped by the stops served).
+    min_removed: int = 8
+    max_removed: int = 20
+    # Longest string cut from one route.
+    max_string: int = 10
+    # Temperature, as a share of the mean arc cost of the start, at the start and end.
+    start_temperature: float = 0.5
+    end_temperature: float = 0.02
+    # Time one recreate (greedy descent) may take at most.
+    iteration_s: float = 1.0
+    log_search: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_removed <= self.max_removed:
+            raise ValueError("need 1 <= min_removed <= max_removed")
+        if self.max_string < 1 or self.iteration_s <= 0:
+            raise ValueError("max_string must be >= 1 and iteration_s > 0")
+        if not 0 <= self.end_temperature <= self.start_temperature:
+            raise ValueError("need 0 <= end_temperature <= start_temperature")
+
+
+def descent_parameters(limit_s: float, log_search: bool = False) -> object:
+    """Search parameters of one recreate: OR-Tools' operators down to a local optimum."""
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    search.time_limit.FromMilliseconds(max(1, int(limit_s * 1000)))
+    search.log_search = log_search
+    return search
+
+
+def current_routes(
+    routing: pywrapcp.RoutingModel, assignment: pywrapcp.Assignment
+) -> list[list[int]]:
+    """The visits of each vehicle between its start and end, as variable indices."""
+    routes = []
+    for v in range(routing.vehicles()):
+        route = []
+        index = assignment.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(index):
+            route.append(index)
+            index = assignment.Value(routing.NextVar(index))
+        routes.append(route)
+    return routes
+
+
+class Ruin:
+    """SISR-style removal: strings of stops near a random seed stop, one per route."""
+
+    def __init__(self, stops: list[int], dist: np.ndarray, node_of: list[int], rng: random.Random):
+        self.stops = stops
+        self.rng = rng
+        nodes = np.array([node_of[i] for i in stops], dtype=np.int64)
+        # Symmetric closeness between stops, as the ruin's neighbour order.
+        d = dist[np.ix_(nodes, nodes)]
+        d = np.minimum(d, d.T)
+        order = np.argsort(d, axis=1, kind="stable")
+        self.neighbours = {stops[k]: [stops[j] for j in order[k]] for k in range(len(stops))}
+        self.is_stop = set(stops)
+
+    def __call__(
+        self, routes: list[list[int]], count: int, max_string: int
+    ) -> tuple[list[list[int]], int]:
+        """`routes` with about `count` stops removed; the number removed."""
+        where = {index: r for r, route in enumerate(routes) for index in route}
+        served = [s for s in self.stops if s in where]
+        if not served:
+            return routes, 0
+        seed = self.rng.choice(served)
+        ruined = [list(route) for route in routes]
+        touched: set[int] = set()
+        removed = 0
+        for stop in self.neighbours[seed]:
+            if removed >= count:
+                break
+            r = where.get(stop)
+            if r is None or r in touched:
+                continue
+            touched.add(r)
+            route = ruined[r]
+            pos = route.index(stop)
+            length = self.rng.randint(1, min(max_string, len(route), count - removed))
+            first = self.rng.randint(max(0, pos - length + 1), min(pos, len(route) - length))
+            cut = route[first : first + length]
+            # Unloading visits stay: without them the rest of the route may not fit.
+            kept = [i for i in cut if i not in self.is_stop]
+            ruined[r] = route[:first] + kept + route[first + length :]
+            removed += length - len(kept)
+        return ruined, removed
+
+
+def ruin_and_recreate(
+    routing: pywrapcp.RoutingModel,
+    start: pywrapcp.Assignment,
+    stops: list[int],
+    dist: np.ndarray,
+    node_of: list[int],
+    params: LnsParams,
+    *,
+    name: str = "",
+) -> pywrapcp.Assignment:
+    """The best solution found from `start` until `params.deadline` (at worst `start`).
+
+    `stops` are the variable indices the ruin may remove; `dist[node_of[i], node_of[j]]`
+    orders them by closeness. The model must be closed (it is after a first solve).
+    """
+    solver = routing.solver()
+    rng = random.Random(params.seed)
+    ruin = Ruin(stops, dist, node_of, rng)
+    best = solver.Assignment(start)
+    best_obj = current_obj = start.ObjectiveValue()
+    current = current_routes(routing, start)
+    served = sum(1 for route in current for i in route if i in ruin.is_stop)
+    arcs = max(1, served + sum(1 for route in current if route))
+    mean_arc = _routes_distance(current, dist, node_of, routing) / arcs
+    t0 = max(1e-9, params.start_temperature * mean_arc)
+    t1 = max(1e-9, params.end_temperature * mean_arc)
+    began = time.monotonic()
+    span = max(1e-9, params.deadline - began)
+    iterations = improved = failed = 0
+    while True:
+        now = time.monotonic()
+        left = params.deadline - now
+        if left < 0.02 or served == 0:
+            break
+        frac = (now - began) / span
+        temperature = t0 * (t1 / t0) ** frac
+        count = rng.randint(min(params.min_removed, served), min(params.max_removed, served))
+        ruined, removed = ruin(current, count, params.max_string)
+        iterations += 1
+        if removed == 0:
+            continue
+        partial = routing.ReadAssignmentFromRoutes(ruined, True)
+        if partial is None:
+            failed += 1
+            continue
+        found = routing.SolveFromAssignmentWithParameters(
+            partial, descent_parameters(min(left, params.iteration_s), params.log_search)
+        )
+        if found is None:
+            failed += 1
+            continue
+        obj = found.ObjectiveValue()
+        if obj < best_obj:
+            best = solver.Assignment(found)
+            best_obj = obj
+            improved += 1
+        if obj < current_obj or rng.random() < math.exp((current_obj - obj) / temperature):
+            current = current_routes(routing, found)
+            current_obj = obj
+            served = sum(1 for route in current for i in route if i in ruin.is_stop)
+    log.log(
+        logging.INFO,
+        "%s: ruin and recreate: %d iterations (%d failed) in %.1f s, %d improvements, "
+        "objective %d -> %d",
+        name,
+        iterations,
+        failed,
+        time.monotonic() - began,
+        improved,
+        start.ObjectiveValue(),
+        best_obj,
+    )
+    return best
+
+
+def _routes_distance(
+    routes: list[list[int]], dist: np.ndarray, node_of: list[int], routing: pywrapcp.RoutingModel
+) -> float:
+    total = 0
+    for v, route in enumerate(routes):
+        if not route:
+            continue
+        path = [routing.Start(v), *route, routing.End(v)]
+        total += sum(int(dist[node_of[a], node_of[b]]) for a, b in itertools.pairwise(path))
+    return float(total)
