@@ -24,7 +24,7 @@ TOWN = "shishan"
 
 @pytest.fixture(scope="module")
 def district() -> Registry:
-    """The full-scale district: Shishan has ~2,800 points and 35 trucks of 5 t and 8 t."""
+    """The full-scale district: Shishan has 2,812 points and 34 trucks of 5 t and 8 t."""
     return generate_district(scale=1.0, seed=1)
 
 
