@@ -148,6 +148,7 @@ def ruin_and_recreate(
     best = solver.Assignment(start)
     best_obj = current_obj = start.ObjectiveValue()
     current = current_routes(routing, start)
+    current_assignment = best
     served = sum(1 for route in current for i in route if i in ruin.is_stop)
     arcs = max(1, served + sum(1 for route in current if route))
     mean_arc = _routes_distance(current, dist, node_of, routing) / arcs
@@ -168,7 +169,7 @@ def ruin_and_recreate(
         iterations += 1
         if removed == 0:
             continue
-        partial = routing.ReadAssignmentFromRoutes(ruined, True)
+        partial = _read_routes(routing, ruined, current_assignment)
         if partial is None:
             failed += 1
             continue
@@ -179,14 +180,16 @@ def ruin_and_recreate(
             failed += 1
             continue
         obj = found.ObjectiveValue()
-        if obj < best_obj:
-            best = solver.Assignment(found)
-            best_obj = obj
-            improved += 1
-        if obj < current_obj or rng.random() < math.exp((current_obj - obj) / temperature):
-            current = current_routes(routing, found)
-            current_obj = obj
-            served = sum(1 for route in current for i in route if i in ruin.is_stop)
+        accept = obj < current_obj or rng.random() < math.exp((current_obj - obj) / temperature)
+        if obj < best_obj or accept:
+            kept = solver.Assignment(found)
+            if obj < best_obj:
+                best, best_obj = kept, obj
+                improved += 1
+            if accept:
+                current_assignment, current_obj = kept, obj
+                current = current_routes(routing, kept)
+                served = sum(1 for route in current for i in route if i in ruin.is_stop)
     log.log(
         logging.INFO,
         "%s: ruin and recreate: %d iterations (%d failed) in %.1f s, %d improvements, "
@@ -200,6 +203,23 @@ def ruin_and_recreate(
         best_obj,
     )
     return best
+
+
+def _read_routes(
+    routing: pywrapcp.RoutingModel, routes: list[list[int]], current: pywrapcp.Assignment
+) -> pywrapcp.Assignment | None:
+    """`routes` as an assignment (their missing stops unperformed).
+
+    After a search that ended on its time limit, OR-Tools 9.15 sometimes refuses
+    to read any routes, even ones it just returned (status ROUTING_FAIL); a short
+    descent from the current solution, which ends at its local optimum, restores
+    it (seen on R109 from the constructed start: every read failed before).
+    """
+    partial = routing.ReadAssignmentFromRoutes(routes, True)
+    if partial is not None:
+        return partial
+    routing.SolveFromAssignmentWithParameters(current, descent_parameters(0.2))
+    return routing.ReadAssignmentFromRoutes(routes, True)
 
 
 def _routes_distance(
