@@ -38,8 +38,11 @@ class LnsParams:
     deadline: float
     seed: int = 1
     # Stops removed per iteration: uniform between these (capped by the stops served).
-    min_removed: int = 8
-    max_removed: int = 20
+    # On 12 hard Solomon instances (10 s, 2 cores) 5-15 gave a mean gap of 1.53 %,
+    # 8-20 2.15 %, 10-30 2.31 %: a recreate is a greedy descent, which reinserts
+    # a few stops well and many badly.
+    min_removed: int = 5
+    max_removed: int = 15
     # Longest string cut from one route.
     max_string: int = 10
     # Temperature, as a share of the mean arc cost of the start, at the start and end.

@@ -48,9 +48,9 @@ class SolveParams:
     # Processes one solve may use for its portfolio of starts (routing.solve). Keep 1
     # where the caller already runs solves in parallel (plan_day's sectors).
     workers: int = 1
-    # Share of `time_limit_s` given to ruin and recreate (optimizer/lns.py) after the
-    # first local search; 0 turns it off.
-    lns_share: float = 0.0
+    # Share of `time_limit_s` given to ruin and recreate (optimizer/lns.py) after
+    # guided local search, in solves of at least routing.LNS_MIN_S; 0 turns it off.
+    lns_share: float = 0.5
     # Seed of the ruin's random choices (the portfolio gives each start its own).
     seed: int = 1
 

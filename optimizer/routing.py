@@ -44,6 +44,12 @@ LOAD = "Load"
 # An arc the distance provider could not find a road for: never worth driving.
 BLOCKED = 100_000_000
 STATION_COST_M_PER_S = 6
+# Ruin and recreate runs only in solves (or portfolio starts) of at least this
+# long: below it, it has too few iterations to pay for the time it takes from
+# guided local search. Four district sectors at their ~3 s: 968 km without, 992 km
+# with half the time for it (27 Nov 2026).
+LNS_MIN_S = 4.0
+# Operators left out when the LNS runs (see _search_parameters).
 LNS_OFF_OPERATORS = (
     "global_cheapest_insertion_path_lns",
     "local_cheapest_insertion_path_lns",
@@ -126,7 +132,17 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
         return _solve(problem, replace(params, initial="construct"), unload_at_end)
     started = time.monotonic()
     workers = min(params.workers, len(STARTS_PARALLEL))
-    starts = STARTS_ONE_PROCESS if workers <= 1 else STARTS_PARALLEL
+    starts: tuple[tuple[str, str | None], ...]
+    if workers <= 1:
+        starts = STARTS_ONE_PROCESS
+    elif params.lns_share > 0 and params.time_limit_s >= LNS_MIN_S:
+        # One start per process, each ending in its own ruin and recreate (own seed):
+        # the LNS needs seconds to leave its start's region, more than a quarter of
+        # the time gives it (12 hard Solomon instances, 10 s, 2 cores: two starts
+        # at 10 s 2.15 %, four at 5 s 2.77 %; 27 Nov 2026).
+        starts = STARTS_PARALLEL[: max(2, workers)]
+    else:
+        starts = STARTS_PARALLEL
     # Each process runs its share of the starts one after the other.
     per_start = params.time_limit_s / math.ceil(len(starts) / max(1, workers))
     variants = [
@@ -182,8 +198,10 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
         return Solution(problem.name, (), tuple(problem.stops), 0, 0.0, "no_vehicle")
     model = _build(problem, params, unload_at_end)
     routing, manager, nodes = model.routing, model.manager, model.nodes
-    lns_s = params.time_limit_s * params.lns_share if params.lns_share > 0 else 0.0
-    search = _search_parameters(params, params.time_limit_s - lns_s)
+    lns_s = params.time_limit_s * params.lns_share
+    if params.time_limit_s < LNS_MIN_S:
+        lns_s = 0.0
+    search = _search_parameters(params, params.time_limit_s - lns_s, lean=lns_s > 0)
     progress = _Progress(problem.name, routing)
     routing.AddAtSolutionCallback(progress)
     assignment = None
@@ -235,7 +253,7 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
     return solution
 
 
-def _search_parameters(params: SolveParams, limit_s: float) -> object:
+def _search_parameters(params: SolveParams, limit_s: float, *, lean: bool = False) -> object:
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, params.first_solution
@@ -246,7 +264,7 @@ def _search_parameters(params: SolveParams, limit_s: float) -> object:
     search.guided_local_search_lambda_coefficient = params.gls_lambda
     search.time_limit.FromMilliseconds(max(1, int(limit_s * 1000)))
     search.log_search = params.log_search
-    if params.lns_share > 0:
+    if lean:
         # OR-Tools builds its operators when the model closes, so the first search
         # and every recreate of the LNS share one set. The path-LNS operators cost
         # half of a recreate's time (measured on R105: 346 -> 171 ms per iteration).

@@ -25,7 +25,7 @@ from optimizer.model import (
     TimeWindow,
 )
 from optimizer.params import PlanningConfig, SolveParams
-from optimizer.routing import _build, _search_parameters, solve
+from optimizer.routing import LNS_MIN_S, _build, _search_parameters, solve
 from optimizer.state import DistrictState
 from simulators.district import generate_district
 from tests.optimizer.validator import validate_plan
@@ -71,7 +71,7 @@ def _start(problem: Problem) -> tuple[object, object, list[int], list[int]]:
     """The model and its first solution (no local search), with the LNS's inputs."""
     params = SolveParams(time_limit_s=1, initial="ortools", lns_share=0.5)
     model = _build(problem, params, True)
-    search = _search_parameters(params, 1)
+    search = _search_parameters(params, 1, lean=True)
     search.solution_limit = 1  # type: ignore[attr-defined]
     start = model.routing.SolveWithParameters(search)
     assert start is not None
@@ -157,11 +157,13 @@ def test_parameters_validate_themselves(make: object) -> None:
         make()  # type: ignore[operator]
 
 
-def test_solve_with_lns_keeps_capacity_and_windows() -> None:
+def test_solve_with_lns_keeps_capacity_and_windows(caplog: pytest.LogCaptureFixture) -> None:
     """On a fixed instance, the solve with half its time for ruin and recreate serves
     every stop within capacity and windows (checked here from the problem's data)."""
     problem = _vrptw(5, n=60, trucks=30)
-    solution = solve(problem, SolveParams(time_limit_s=2, lns_share=0.5, initial="ortools"))
+    caplog.set_level(logging.INFO, logger="yiju.optimizer")
+    solution = solve(problem, SolveParams(time_limit_s=LNS_MIN_S, initial="ortools"))
+    assert "ruin and recreate" in caplog.text
     assert solution.status == "ok"
     assert not solution.dropped
     windows = {s.id: s.windows[0] for s in problem.stops}
@@ -187,13 +189,14 @@ def test_garbage_plan_with_lns_keeps_every_rule(
     demand) solved with ruin and recreate passes the independent route validator."""
 
     def with_lns(task: PlanTask) -> object:
-        params = dataclasses.replace(task.params, lns_share=0.5)
+        # One start, so the sector's whole limit (6 s) goes to it and its LNS.
+        params = dataclasses.replace(task.params, lns_share=0.5, initial="construct")
         return solve(task.problem, params, unload_at_end=task.unload_at_end)
 
     monkeypatch.setattr(planning, "_run", with_lns)
     caplog.set_level(logging.INFO, logger="yiju.optimizer")
     state = DistrictState.empty(LocalDay(DAY).start_ms)
-    record = planning.plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=8)
+    record = planning.plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=10)
     assert record.state is PlanState.DONE
     assert record.kpis["coverage_pct"] == 100.0
     assert validate_plan(record.routes, district, DAY, PlanningConfig()) == []
