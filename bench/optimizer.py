@@ -4,7 +4,8 @@ instances with the same time budget, in one run.
 (a) Solomon's 56 VRPTW instances with 100 customers: feasibility and gap to the
     best-known solutions (typed in below from the literature), at 10 s each, one
     instance at a time, each solver on `--workers` cores: yiju's portfolio of starts
-    in that many processes, PyVRP that many seeds in parallel (the best counts).
+    in that many processes (each start's guided local search followed by ruin and
+    recreate), PyVRP that many seeds in parallel (the best counts).
     The instances are public benchmark data and are not shipped with yiju: give
     a folder with `--solomon DIR` (Solomon .txt files, or VRP-REP XML files named
     like R101_100.xml). OR-Tools' default set-up (path cheapest arc + GLS, no
@@ -291,7 +292,9 @@ def run_ortools(
     params = (
         SolveParams(time_limit_s=limit, workers=cores)
         if setup == "yiju"
-        else SolveParams(time_limit_s=limit, first_solution="PATH_CHEAPEST_ARC", initial="ortools")
+        else SolveParams(
+            time_limit_s=limit, first_solution="PATH_CHEAPEST_ARC", initial="ortools", lns_share=0
+        )
     )
     logging.getLogger("yiju.optimizer").setLevel(logging.WARNING)
     sol = solve(solomon_problem(inst), params)
@@ -379,7 +382,8 @@ def bench_solomon(
     print(
         f"(a) Solomon VRPTW, {len(files)} instances one at a time, {limit:.0f} s each; "
         f"each solver gets {workers} cores (yiju: its portfolio of starts in {workers} "
-        f"processes; PyVRP: {workers} seeds in parallel, best kept)"
+        f"processes, each GLS then ruin and recreate; PyVRP: {workers} seeds in "
+        f"parallel, best kept)"
     )
     print(
         f"{'inst':6} {'BKS':>8} | {'yiju':>8} {'gap%':>6} {'feas':>4} | "
