@@ -234,6 +234,13 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
             ),
             name=problem.name,
         )
+        left = started + params.time_limit_s - time.monotonic()
+        if left > 0.1:  # the LNS stopped early: guided local search from its best
+            more = routing.SolveFromAssignmentWithParameters(
+                assignment, _search_parameters(params, left, lean=True)
+            )
+            if more is not None and more.ObjectiveValue() <= assignment.ObjectiveValue():
+                assignment = more
     wall = time.monotonic() - started
     if assignment is None:
         log.warning("%s: no solution in %.1f s (status %s)", problem.name, wall, routing.status())

@@ -201,3 +201,21 @@ def test_garbage_plan_with_lns_keeps_every_rule(
     assert record.kpis["coverage_pct"] == 100.0
     assert validate_plan(record.routes, district, DAY, PlanningConfig()) == []
     assert "ruin and recreate" in caplog.text  # the town is one sector, solved inline
+
+
+def test_stops_early_when_too_slow_for_its_deadline() -> None:
+    """When the first recreates show too few would fit before the deadline, the loop
+    returns early (the solve gives the time back to guided local search)."""
+    problem = _vrptw(6)
+    model, start, stops, node_of = _start(problem)
+    began = time.monotonic()
+    best = ruin_and_recreate(
+        model.routing,  # type: ignore[attr-defined]
+        start,  # type: ignore[arg-type]
+        stops,
+        model.dist,  # type: ignore[attr-defined]
+        node_of,
+        LnsParams(deadline=began + 5.0, min_iterations=1_000_000),
+    )
+    assert time.monotonic() - began < 2.0
+    assert best.ObjectiveValue() <= start.ObjectiveValue()  # type: ignore[attr-defined]
