@@ -96,13 +96,16 @@ class Ruin:
     def __init__(self, stops: list[int], dist: np.ndarray, node_of: list[int], rng: random.Random):
         self.stops = stops
         self.rng = rng
-        nodes = np.array([node_of[i] for i in stops], dtype=np.int64)
-        # Symmetric closeness between stops, as the ruin's neighbour order.
-        d = dist[np.ix_(nodes, nodes)]
-        d = np.minimum(d, d.T)
-        order = np.argsort(d, axis=1, kind="stable")
-        self.neighbours = {stops[k]: [stops[j] for j in order[k]] for k in range(len(stops))}
+        self.dist = dist
+        self.nodes = np.array([node_of[i] for i in stops], dtype=np.int64)
         self.is_stop = set(stops)
+
+    def _neighbours(self, seed: int) -> list[int]:
+        """Every stop by closeness to `seed` (either direction), `seed` first."""
+        k = self.stops.index(seed)
+        row = np.minimum(self.dist[self.nodes[k], self.nodes], self.dist[self.nodes, self.nodes[k]])
+        row[k] = -1
+        return [self.stops[j] for j in np.argsort(row, kind="stable")]
 
     def __call__(
         self, routes: list[list[int]], count: int, max_string: int
@@ -116,7 +119,7 @@ class Ruin:
         ruined = [list(route) for route in routes]
         touched: set[int] = set()
         removed = 0
-        for stop in self.neighbours[seed]:
+        for stop in self._neighbours(seed):
             if removed >= count:
                 break
             r = where.get(stop)
