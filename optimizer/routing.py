@@ -15,6 +15,10 @@ need cumul-dependent transits, which search far slower at these sizes.
 The break is an OR-Tools break interval on the Time dimension (it may fall
 while driving or waiting, never during service), and collection windows are
 holes removed from each stop's Time cumul domain.
+
+The search is guided local search from one or several starts; in solves of at
+least LNS_MIN_S, half the time then goes to ruin and recreate (optimizer/lns.py)
+on the same closed model, so every constraint above holds for what it returns.
 """
 
 from __future__ import annotations
@@ -108,7 +112,8 @@ def _nodes(problem: Problem) -> tuple[list[_Node], list[int], list[int]]:
 # more starts beat more time per start.
 PORTFOLIO_MIN_S = 2.5
 # One process: the constructed routes and parallel cheapest insertion, half the time
-# each. With two or more processes, each start gets `time_limit_s * workers / 4`:
+# each. With two or more processes and no ruin and recreate (below LNS_MIN_S or
+# lns_share=0), each start gets `time_limit_s * workers / 4`:
 # on 12 hard Solomon instances at 10 s on 2 cores the four starts at 5 s each had a
 # mean gap of 2.8 %, against 3.2 % for the two starts at 10 s each and 3.7 % for the
 # two at 5 s in one process (26-27 Nov 2026).
