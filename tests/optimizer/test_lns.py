@@ -67,12 +67,14 @@ def _vrptw(seed: int, n: int = 40, trucks: int = 10) -> Problem:
     return builder.build(Planar(xy))
 
 
-def _start(problem: Problem) -> tuple[object, object, list[int], list[int]]:
-    """The model and its first solution (no local search), with the LNS's inputs."""
+def _start(problem: Problem, search_s: float = 0.0) -> tuple[object, object, list[int], list[int]]:
+    """The model and its first solution (with `search_s` of guided local search, else
+    none), with the LNS's inputs."""
     params = SolveParams(time_limit_s=1, initial="ortools", lns_share=0.5)
     model = _build(problem, params, True)
-    search = _search_parameters(params, 1, lean=True)
-    search.solution_limit = 1  # type: ignore[attr-defined]
+    search = _search_parameters(params, max(search_s, 1.0), lean=True)
+    if not search_s:
+        search.solution_limit = 1  # type: ignore[attr-defined]
     start = model.routing.SolveWithParameters(search)
     assert start is not None
     manager, routing = model.manager, model.routing
@@ -99,6 +101,21 @@ def test_never_worse_than_its_start(seed: int) -> None:
     )
     assert time.monotonic() - began < 1.5
     assert best.ObjectiveValue() < before
+
+
+def test_never_worse_than_a_local_search_start() -> None:
+    """From a solution guided local search already polished, it returns one no worse."""
+    problem = _vrptw(7)
+    model, start, stops, node_of = _start(problem, search_s=1.0)
+    best = ruin_and_recreate(
+        model.routing,  # type: ignore[attr-defined]
+        start,  # type: ignore[arg-type]
+        stops,
+        model.dist,  # type: ignore[attr-defined]
+        node_of,
+        LnsParams(deadline=time.monotonic() + 0.5),
+    )
+    assert best.ObjectiveValue() <= start.ObjectiveValue()  # type: ignore[attr-defined]
 
 
 def test_returns_its_start_when_given_no_time() -> None:
