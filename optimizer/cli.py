@@ -105,6 +105,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise PlanningError(str(exc)) from exc
     store = PlanStore(settings.data_dir)
+
     def plan_and_save(state: DistrictState) -> PlanRecord:
         record = plan_day(
             registry,

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
-echo "[test] ruff check"
+echo "[test] ruff check and ruff format --check"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "[test] mypy (every package, strict)"
 .venv/bin/mypy
 echo "[test] pytest"
