@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from ortools.constraint_solver import pywrapcp
 
 from core.localday import LocalDay
 from core.plans import PlanState
@@ -25,7 +26,7 @@ from optimizer.model import (
     TimeWindow,
 )
 from optimizer.params import PlanningConfig, SolveParams
-from optimizer.routing import LNS_MIN_S, _build, _search_parameters, solve
+from optimizer.routing import LNS_MIN_S, _build, _Model, _search_parameters, solve
 from optimizer.state import DistrictState
 from simulators.district import generate_district
 from tests.optimizer.validator import validate_plan
@@ -67,7 +68,22 @@ def _vrptw(seed: int, n: int = 40, trucks: int = 10) -> Problem:
     return builder.build(Planar(xy))
 
 
-def _start(problem: Problem, search_s: float = 0.0) -> tuple[object, object, list[int], list[int]]:
+@dataclasses.dataclass(frozen=True)
+class _Started:
+    """A built model, its first solution and the LNS's inputs."""
+
+    model: _Model
+    start: pywrapcp.Assignment
+    stops: list[int]
+    node_of: list[int]
+
+    def improve(self, params: LnsParams) -> pywrapcp.Assignment:
+        return ruin_and_recreate(
+            self.model.routing, self.start, self.stops, self.model.dist, self.node_of, params
+        )
+
+
+def _start(problem: Problem, search_s: float = 0.0) -> _Started:
     """The model and its first solution (with `search_s` of guided local search, else
     none), with the LNS's inputs."""
     params = SolveParams(time_limit_s=1, initial="ortools", lns_share=0.5)
@@ -80,7 +96,7 @@ def _start(problem: Problem, search_s: float = 0.0) -> tuple[object, object, lis
     manager, routing = model.manager, model.routing
     stops = [manager.NodeToIndex(i) for i, n in enumerate(model.nodes) if n.stop is not None]
     node_of = [manager.IndexToNode(i) for i in range(routing.Size() + routing.vehicles())]
-    return model, start, stops, node_of
+    return _Started(model, start, stops, node_of)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -88,17 +104,10 @@ def test_never_worse_than_its_start(seed: int) -> None:
     """From a quick first solution, a second of ruin and recreate returns one at least
     as good (strictly better here: the start is a bare first solution)."""
     problem = _vrptw(seed)
-    model, start, stops, node_of = _start(problem)
-    before = start.ObjectiveValue()  # type: ignore[attr-defined]
+    started = _start(problem)
+    before = started.start.ObjectiveValue()
     began = time.monotonic()
-    best = ruin_and_recreate(
-        model.routing,  # type: ignore[attr-defined]
-        start,  # type: ignore[arg-type]
-        stops,
-        model.dist,  # type: ignore[attr-defined]
-        node_of,
-        LnsParams(deadline=began + 1.0, seed=seed),
-    )
+    best = started.improve(LnsParams(deadline=began + 1.0, seed=seed))
     assert time.monotonic() - began < 1.5
     assert best.ObjectiveValue() < before
 
@@ -106,33 +115,19 @@ def test_never_worse_than_its_start(seed: int) -> None:
 def test_never_worse_than_a_local_search_start() -> None:
     """From a solution guided local search already polished, it returns one no worse."""
     problem = _vrptw(7)
-    model, start, stops, node_of = _start(problem, search_s=1.0)
-    best = ruin_and_recreate(
-        model.routing,  # type: ignore[attr-defined]
-        start,  # type: ignore[arg-type]
-        stops,
-        model.dist,  # type: ignore[attr-defined]
-        node_of,
-        LnsParams(deadline=time.monotonic() + 0.5),
-    )
-    assert best.ObjectiveValue() <= start.ObjectiveValue()  # type: ignore[attr-defined]
+    started = _start(problem, search_s=1.0)
+    best = started.improve(LnsParams(deadline=time.monotonic() + 0.5))
+    assert best.ObjectiveValue() <= started.start.ObjectiveValue()
 
 
 def test_returns_its_start_when_given_no_time() -> None:
     """A deadline already passed: the start comes back unchanged."""
     problem = _vrptw(3)
-    model, start, stops, node_of = _start(problem)
-    routing = model.routing  # type: ignore[attr-defined]
-    best = ruin_and_recreate(
-        routing,
-        start,
-        stops,
-        model.dist,
-        node_of,
-        LnsParams(deadline=time.monotonic()),  # type: ignore[arg-type,attr-defined]
-    )
-    assert best.ObjectiveValue() == start.ObjectiveValue()  # type: ignore[attr-defined]
-    assert current_routes(routing, best) == current_routes(routing, start)  # type: ignore[arg-type]
+    started = _start(problem)
+    routing, start = started.model.routing, started.start
+    best = started.improve(LnsParams(deadline=time.monotonic()))
+    assert best.ObjectiveValue() == start.ObjectiveValue()
+    assert current_routes(routing, best) == current_routes(routing, start)
 
 
 def test_ruin_removes_strings_of_stops_and_keeps_stations() -> None:
@@ -224,15 +219,8 @@ def test_stops_early_when_too_slow_for_its_deadline() -> None:
     """When the first recreates show too few would fit before the deadline, the loop
     returns early (the solve gives the time back to guided local search)."""
     problem = _vrptw(6)
-    model, start, stops, node_of = _start(problem)
+    started = _start(problem)
     began = time.monotonic()
-    best = ruin_and_recreate(
-        model.routing,  # type: ignore[attr-defined]
-        start,  # type: ignore[arg-type]
-        stops,
-        model.dist,  # type: ignore[attr-defined]
-        node_of,
-        LnsParams(deadline=began + 5.0, min_iterations=1_000_000),
-    )
+    best = started.improve(LnsParams(deadline=began + 5.0, min_iterations=1_000_000))
     assert time.monotonic() - began < 2.0
-    assert best.ObjectiveValue() <= start.ObjectiveValue()  # type: ignore[attr-defined]
+    assert best.ObjectiveValue() <= started.start.ObjectiveValue()
