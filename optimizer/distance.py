@@ -41,14 +41,21 @@ class GreatCircle(DistanceMatrixSource):
         if not points:
             empty = np.zeros((0, 0), dtype=np.int64)
             return empty, empty
-        coords = np.radians(np.asarray(points, dtype=np.float64))
-        lat, lon = coords[:, 0:1], coords[:, 1:2]
-        dlat = lat - lat.T
-        dlon = lon - lon.T
-        a = np.sin(dlat / 2) ** 2 + np.cos(lat) * np.cos(lat.T) * np.sin(dlon / 2) ** 2
-        metres = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))) * self.detour
+        metres = great_circle_m(points, points) * self.detour
         seconds = metres / (self.speed_kmh / 3.6)
         return np.rint(metres).astype(np.int64), np.rint(seconds).astype(np.int64)
+
+
+def great_circle_m(
+    origins: list[tuple[float, float]], targets: list[tuple[float, float]]
+) -> np.ndarray:
+    """Haversine metres from each (lat, lon) of `origins` (rows) to each of `targets`."""
+    a_ = np.radians(np.asarray(origins, dtype=np.float64).reshape(-1, 2))
+    b_ = np.radians(np.asarray(targets, dtype=np.float64).reshape(-1, 2))
+    lat, lon = a_[:, 0:1], a_[:, 1:2]
+    tlat, tlon = b_[:, 0][None, :], b_[:, 1][None, :]
+    h = np.sin((lat - tlat) / 2) ** 2 + np.cos(lat) * np.cos(tlat) * np.sin((lon - tlon) / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from core.localday import parse_clock
 from core.plans import UnservedReason
 from core.registry import CollectionPoint, Registry, Shift, Truck
 from optimizer.demand import PointForecast, forecast
-from optimizer.distance import EARTH_RADIUS_M
+from optimizer.distance import great_circle_m
 from optimizer.model import (
     Break,
     DistanceMatrixSource,
@@ -142,13 +142,11 @@ def _station_trip_s(
     (great circle × detour at the configured speed; a sectoring estimate, not a route)."""
     if not stops or not stations:
         return np.zeros(len(stops))
-    lat = np.radians([s.point.lat for s in stops])[:, None]
-    lon = np.radians([s.point.lon for s in stops])[:, None]
-    slat = np.radians([st[0] for st in stations])[None, :]
-    slon = np.radians([st[1] for st in stations])[None, :]
-    a = np.sin((lat - slat) / 2) ** 2 + np.cos(lat) * np.cos(slat) * np.sin((lon - slon) / 2) ** 2
-    metres = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))) * config.detour
-    trip = 2 * metres / (config.speed_kmh / 3.6) + np.array([st[2] for st in stations])[None, :]
+    metres = great_circle_m(
+        [(s.point.lat, s.point.lon) for s in stops], [(st[0], st[1]) for st in stations]
+    )
+    drive_s = metres * config.detour / (config.speed_kmh / 3.6)
+    trip = 2 * drive_s + np.array([st[2] for st in stations])[None, :]
     return np.asarray(trip.min(axis=1), dtype=np.float64)
 
 

@@ -99,10 +99,15 @@ class Ruin:
         self.dist = dist
         self.nodes = np.array([node_of[i] for i in stops], dtype=np.int64)
         self.is_stop = set(stops)
+        self.position = {stop: k for k, stop in enumerate(stops)}
+
+    def served(self, routes: list[list[int]]) -> int:
+        """How many of the ruin's stops `routes` visit."""
+        return sum(1 for route in routes for i in route if i in self.is_stop)
 
     def _neighbours(self, seed: int) -> list[int]:
         """Every stop by closeness to `seed` (either direction), `seed` first."""
-        k = self.stops.index(seed)
+        k = self.position[seed]
         row = np.minimum(self.dist[self.nodes[k], self.nodes], self.dist[self.nodes, self.nodes[k]])
         row[k] = -1
         return [self.stops[j] for j in np.argsort(row, kind="stable")]
@@ -160,7 +165,7 @@ def ruin_and_recreate(
     best_obj = current_obj = start.ObjectiveValue()
     current = current_routes(routing, start)
     current_assignment = best
-    served = sum(1 for route in current for i in route if i in ruin.is_stop)
+    served = ruin.served(current)
     arcs = max(1, served + sum(1 for route in current if route))
     mean_arc = _routes_distance(current, dist, node_of, routing) / arcs
     t0 = max(1e-9, params.start_temperature * mean_arc)
@@ -205,9 +210,8 @@ def ruin_and_recreate(
             if accept:
                 current_assignment, current_obj = kept, obj
                 current = current_routes(routing, kept)
-                served = sum(1 for route in current for i in route if i in ruin.is_stop)
-    log.log(
-        logging.INFO,
+                served = ruin.served(current)
+    log.info(
         "%s: ruin and recreate: %d iterations (%d failed) in %.1f s, %d improvements, "
         "objective %d -> %d",
         name,

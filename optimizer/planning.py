@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from datetime import date
 
 from core.dispatch import PlanKind
@@ -22,6 +21,7 @@ from optimizer.model import DistanceMatrixSource, PlanTask, Solution, Stop, Unse
 from optimizer.output import kpis, route_dispatch, unserved_stop
 from optimizer.params import PlanningConfig
 from optimizer.pest import pest_tasks
+from optimizer.processes import process_pool
 from optimizer.routing import solve
 from optimizer.state import DistrictState
 from optimizer.unserved import INDIVIDUAL, classify, extra_crew_hours, extra_vehicles
@@ -59,10 +59,7 @@ def solve_tasks(tasks: list[PlanTask], workers: int) -> list[tuple[PlanTask, Sol
     if workers <= 1 or len(order) <= 1:
         return [(t, _run(t)) for t in order]
     results: list[tuple[PlanTask, Solution]] = []
-    # fork: the children only compute, and callers need no `__main__` guard.
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=ctx) as pool:
+    with process_pool(min(workers, len(order))) as pool:
         futures = {pool.submit(_run, t): t for t in order}
         for done, future in enumerate(as_completed(futures), start=1):
             task = futures[future]
@@ -88,9 +85,7 @@ def size_extra_fleet(
     log.info("sizing the extra fleet for %d tasks, %.1f s per solve", len(jobs), per_solve)
     if workers <= 1 or len(jobs) == 1:
         return sum(_size(j) for j in jobs)
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+    with process_pool(min(workers, len(jobs))) as pool:
         return sum(pool.map(_size, jobs))
 
 

@@ -26,9 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -40,6 +38,7 @@ from optimizer.construct import construct
 from optimizer.lns import LnsParams, ruin_and_recreate
 from optimizer.model import Problem, RoutePlan, Solution, Stop, Visit
 from optimizer.params import SolveParams
+from optimizer.processes import process_pool
 
 log = logging.getLogger("yiju.optimizer")
 
@@ -175,9 +174,7 @@ def _solve_parallel(
 ) -> list[Solution]:
     """The variants in `workers` forked processes (the model is rebuilt in each: OR-Tools
     objects do not cross processes, the problem and the solutions do)."""
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with process_pool(workers) as pool:
         futures = [pool.submit(_solve, problem, v, unload_at_end) for v in variants]
         return [f.result() for f in futures]
 
@@ -195,6 +192,14 @@ class _Model:
     final: tuple[np.ndarray, np.ndarray, dict[tuple[int, int], int]] | None
     # Metres between nodes (the arc cost without unloading), for the LNS's neighbours.
     dist: np.ndarray
+
+    def lns_inputs(self) -> tuple[list[int], list[int]]:
+        """The stops' variable indices (what a ruin may remove) and, per variable
+        index, its node (to look distances up)."""
+        manager, routing = self.manager, self.routing
+        stops = [manager.NodeToIndex(i) for i, n in enumerate(self.nodes) if n.stop is not None]
+        node_of = [manager.IndexToNode(i) for i in range(routing.Size() + routing.vehicles())]
+        return stops, node_of
 
 
 def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Solution:
@@ -225,13 +230,13 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
     if assignment is None:
         assignment = routing.SolveWithParameters(search)
     if assignment is not None and lns_s > 0:
-        stops = [manager.NodeToIndex(i) for i, n in enumerate(nodes) if n.stop is not None]
+        stops, node_of = model.lns_inputs()
         assignment = ruin_and_recreate(
             routing,
             assignment,
             stops,
             model.dist,
-            [manager.IndexToNode(i) for i in range(routing.Size() + routing.vehicles())],
+            node_of,
             LnsParams(
                 deadline=started + params.time_limit_s,
                 seed=params.seed,

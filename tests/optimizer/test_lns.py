@@ -93,9 +93,7 @@ def _start(problem: Problem, search_s: float = 0.0) -> _Started:
         search.solution_limit = 1  # type: ignore[attr-defined]
     start = model.routing.SolveWithParameters(search)
     assert start is not None
-    manager, routing = model.manager, model.routing
-    stops = [manager.NodeToIndex(i) for i, n in enumerate(model.nodes) if n.stop is not None]
-    node_of = [manager.IndexToNode(i) for i in range(routing.Size() + routing.vehicles())]
+    stops, node_of = model.lns_inputs()
     return _Started(model, start, stops, node_of)
 
 
