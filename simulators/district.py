@@ -1,9 +1,11 @@
 """The district generator: a deterministic Nanhai-like registry at any scale.
 
 Scale 1.0 models the whole district (~290 communities, ~12,000 collection
-points, ~10,000 cameras, ~150 trucks); small scales (0.01–0.1) keep the same
-structure (seven towns, their stations and depots, every kind of record) with
-fewer communities and vehicles, for tests.
+points, ~10,000 cameras); small scales (0.01–0.1) keep the same structure (seven
+towns, their stations and depots, every kind of record) with fewer communities
+and vehicles, for tests. Each town's trucks and pest crews are sized from its
+work (`simulators.fleet_sizing`): at scale 1 ~140 trucks, ~40 of them
+double-shifted (two crews), and ~27 pest crews.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.registry import (
     BinSize,
@@ -28,25 +30,24 @@ from core.registry import (
     PointCategory,
     Registry,
     SewageOutlet,
-    Shift,
     Town,
     TransferStation,
     Truck,
 )
 from simulators import nanhai
+from simulators.fleet_sizing import SizingFigures, TownFleet, size_town, truck_sizes
 from simulators.nanhai import TownFacts
 
 log = logging.getLogger("yiju.simulators")
 
 KM_PER_DEG_LAT = 110.574
-EARLY_SHIFT = Shift(start="04:30", end="12:30", break_start="08:30", break_min=30)
-LATE_SHIFT = Shift(start="13:00", end="21:00", break_start="17:00", break_min=30)
 
 
 @dataclass(frozen=True, slots=True)
 class GeneratorOptions:
     scale: float = 1.0
     seed: int = 1
+    sizing: SizingFigures = field(default_factory=SizingFigures)
 
     def __post_init__(self) -> None:
         if not 0.001 <= self.scale <= 5:
@@ -92,15 +93,8 @@ class DistrictGenerator:
         s = self.options.scale
         towns, communities, points, outlets, cameras = [], [], [], [], []
         stations, depots, trucks, sites, crews = [], [], [], [], []
-        truck_counts = _split(
-            round(nanhai.FLEET_TRUCKS * s),
-            [self.town_population[t.id] for t in nanhai.TOWNS],
-            minimum=2,
-        )
-        crew_counts = _split(
-            round(nanhai.FLEET_PEST_CREWS * s), [t.units for t in nanhai.TOWNS], minimum=1
-        )
-        for facts, n_trucks, n_crews in zip(nanhai.TOWNS, truck_counts, crew_counts, strict=True):
+        fleets: list[TownFleet] = []
+        for facts in nanhai.TOWNS:
             town = Town(
                 id=facts.id,
                 name=facts.name,
@@ -113,35 +107,59 @@ class DistrictGenerator:
             towns.append(town)
             town_communities = self._communities(facts, town)
             communities += town_communities
+            town_points, town_sites = [], []
             for community in town_communities:
-                points += self._points(facts, community)
+                town_points += self._points(facts, community)
                 outlets += self._outlets(community)
                 cameras += self._cameras(community)
-                sites += self._pest_sites(community)
+                town_sites += self._pest_sites(community)
+            points += town_points
+            sites += town_sites
             town_stations = self._stations(facts)
             stations += town_stations
             town_depots = self._depots(facts)
             depots += town_depots
-            trucks += self._trucks(facts, town_depots, n_trucks)
+            fleet = size_town(
+                facts.id,
+                town_points,
+                town_stations,
+                town_depots,
+                town_sites,
+                District(),
+                self.options.sizing,
+            )
+            fleets.append(fleet)
+            trucks += self._trucks(facts, town_depots, fleet)
             crews += [
                 PestCrew(
                     id=f"crew-{facts.code}-{i + 1:02d}",
                     town_ids=[facts.id],
                     depot_id=town_depots[i % len(town_depots)].id,
                 )
-                for i in range(n_crews)
+                for i in range(fleet.crews)
             ]
             log.info(
-                "generated %s: %d communities, %d trucks",
+                "generated %s: %d communities, %d trucks (%d double-shifted, %.0f %% spare), "
+                "%d pest crews",
                 facts.name_en,
                 len(town_communities),
-                n_trucks,
+                fleet.trucks,
+                fleet.double_trucks,
+                100 * fleet.spare_share,
+                fleet.crews,
             )
         district = District(
             generator={
                 "scale": s,
                 "seed": self.options.seed,
                 "basis": "Nanhai 2020 census; see README",
+                "fleet_basis": "sized from each town's busy-day work; simulators/fleet_sizing.py",
+                "trucks": sum(f.trucks for f in fleets),
+                "double_shift_trucks": sum(f.double_trucks for f in fleets),
+                "pest_crews": sum(f.crews for f in fleets),
+                "busy_day_factor": self.options.sizing.busy_day_factor,
+                "truck_spare_share_min": min(f.spare_share for f in fleets),
+                "crew_spare_share_min": min(f.crew_spare_share for f in fleets),
             }
         )
         return Registry(
@@ -361,21 +379,22 @@ class DistrictGenerator:
             )
         return out
 
-    def _trucks(self, facts: TownFacts, depots: list[Depot], count: int) -> list[Truck]:
-        trucks = []
-        for i in range(count):
-            large = self.rng.random() < 0.45
-            trucks.append(
-                Truck(
-                    id=f"trk-{facts.code}-{i + 1:02d}",
-                    town_id=facts.id,
-                    depot_id=depots[i % len(depots)].id,
-                    capacity_kg=8000.0 if large else 5000.0,
-                    volume_m3=14.0 if large else 9.0,
-                    shift=LATE_SHIFT if i % 3 == 2 else EARLY_SHIFT,
-                )
+    def _trucks(self, facts: TownFacts, depots: list[Depot], fleet: TownFleet) -> list[Truck]:
+        """The town's sized fleet: double-shifted trucks first, 8 t and 5 t spread evenly."""
+        sizes = truck_sizes(fleet.trucks, self.options.sizing.large_truck_share)
+        return [
+            Truck(
+                id=f"trk-{facts.code}-{i + 1:02d}",
+                town_id=facts.id,
+                depot_id=depots[i % len(depots)].id,
+                capacity_kg=capacity,
+                volume_m3=volume,
+                shift=shift,
             )
-        return trucks
+            for i, (shift, (capacity, volume)) in enumerate(
+                zip(fleet.truck_shifts(), sizes, strict=True)
+            )
+        ]
 
 
 def generate_district(scale: float = 1.0, seed: int = 1) -> Registry:
