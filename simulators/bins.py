@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.localday import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE
+from core.localday import MS_PER_DAY, MS_PER_MINUTE
 from core.registry import CollectionPoint, District
 from simulators.faults import FaultKind
 from simulators.messages import Outbound
@@ -35,6 +35,26 @@ MAX_FILL_PCT = 200.0
 # in, they can neither open nor close an overflow, and a late reading followed by an
 # emptied bin's reading never drops by the manual-clearance 40 points.
 CALM_FILL_PCT = 35.0
+# The running start: yesterday's clearances fell in the collection windows (local
+# clock hours, as the optimizer's defaults); a point that would start above
+# EVENING_PCT was cleared in the evening window.
+CLEARED_WINDOWS_H = ((4.0, 7.0), (9.0, 16.0), (19.0, 22.0))
+EVENING_WINDOW_H = (19.0, 22.0)
+EVENING_PCT = 75.0
+
+
+def _profile_share(from_h: np.ndarray, to_h: float) -> np.ndarray:
+    """Share of a day's garbage put out between clock hours `from_h` (may be negative:
+    yesterday) and `to_h`, along the hourly profile (10-minute steps)."""
+    steps = np.arange(0.0, 48.0, 1 / 6)
+    rates = np.array([hourly(GARBAGE_HOURLY, h % 24) for h in steps]) / 6 / 24
+    cumulative = np.concatenate(([0.0], np.cumsum(rates)))
+    grid = np.concatenate((steps, [48.0]))
+
+    def at(hours: np.ndarray | float) -> np.ndarray:
+        return np.interp(np.asarray(hours) + 24.0, grid, cumulative)
+
+    return np.asarray(at(to_h) - at(from_h))
 
 
 class BinField(SensorField):
@@ -72,9 +92,7 @@ class BinField(SensorField):
         )
         self.pct_per_ms = kg / district.garbage_density_kg_per_l / volume * 100 / MS_PER_DAY
         self.weekend = np.array([WEEKEND_FACTOR[p.category] for p in points])
-        # Last cleared 3–20 h before the start: the bins start part-full.
-        since = rng.uniform(3, 20, self.n) * MS_PER_HOUR
-        self.fill = np.minimum(self.pct_per_ms * since * rng.lognormal(0, 0.2, self.n), 95.0)
+        self.fill = self._steady_start(start_ms, clock, rng)
         self.temp_offset = rng.normal(1.5, 0.8, self.n)
         self.day_factor = np.ones(self.n)
         self._day = -1
@@ -88,6 +106,38 @@ class BinField(SensorField):
         self._noise: list[float] = [0.0] * self.n
         self._temp_offset: list[float] = self.temp_offset.tolist()
         self._month = clock.month(start_ms)
+
+    def _steady_start(
+        self, start_ms: int, clock: LocalTime, rng: np.random.Generator
+    ) -> np.ndarray:
+        """The fill at the start as yesterday's clearance left it (a running start).
+
+        Each point was last cleared the day before, at a time drawn from the
+        collection windows in proportion to their length; since then garbage has
+        accumulated along the hourly profile, the weekday and the point's own daily
+        variation. A point that such a clearance would leave above `EVENING_PCT`
+        at the start was cleared in the evening window instead, as a dispatcher of
+        either kind would have done for a point that fills that fast.
+        """
+        hours_before = np.empty(self.n)
+        lengths = np.array([b - a for a, b in CLEARED_WINDOWS_H])
+        pick = rng.choice(len(CLEARED_WINDOWS_H), size=self.n, p=lengths / lengths.sum())
+        for k, (a, b) in enumerate(CLEARED_WINDOWS_H):
+            mask = pick == k
+            hours_before[mask] = rng.uniform(a, b, int(mask.sum()))
+        start_hour = clock.hour(start_ms)
+        yesterday = start_ms - MS_PER_DAY
+        week = self.weekend if clock.is_weekend(yesterday) else np.ones(self.n)
+        daily = self.pct_per_ms * MS_PER_DAY * week * rng.lognormal(0, 0.15, self.n)
+        # Hours since the clearance: from its clock time yesterday to the start.
+        since_h = 24.0 + start_hour - hours_before
+        fill = daily * _profile_share(start_hour - since_h, start_hour)
+        late = fill > EVENING_PCT
+        if late.any():
+            evening = rng.uniform(EVENING_WINDOW_H[0], EVENING_WINDOW_H[1], int(late.sum()))
+            since_late = 24.0 + start_hour - evening
+            fill[late] = daily[late] * _profile_share(start_hour - since_late, start_hour)
+        return np.asarray(np.minimum(fill, MAX_FILL_PCT))
 
     def _plan_fires(self, per_day: float) -> None:
         days = (self.end_ms - self.start_ms) / MS_PER_DAY

@@ -9,7 +9,8 @@ planned service time and moves on. Trucks publish positions while driving and
 a `cleared` event when a collection point is emptied (the point's bins drop to
 near zero at that moment); crews publish `visited` with the visit's length. A
 new route replaces the rest of the old one. A truck that breaks down stops
-where it is and drives nothing more that day.
+where it is and drives nothing more that day; it is repaired overnight and takes
+the next day's route. Several breakdowns may be scheduled for one truck (one a day).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from core.dispatch import RouteDispatch, StopKind
 from core.localday import MS_PER_DAY
@@ -82,7 +85,10 @@ class Fleet:
                 depot.lat if depot else 0.0,
                 depot.lon if depot else 0.0,
             )
-        self.scheduled = {b.truck_id: b.at_ms for b in faults.breakdowns}
+        self.scheduled: dict[str, list[int]] = {}
+        for b in sorted(faults.breakdowns, key=lambda b: b.at_ms):
+            self.scheduled.setdefault(b.truck_id, []).append(b.at_ms)
+        self.offset_ms = _utc_offset_ms(registry.district.tz)
         self.routes_taken = 0
 
     def assign(self, agent_id: str, route: RouteDispatch | None, now: int) -> bool:
@@ -95,6 +101,8 @@ class Fleet:
             return False
         agent.route = route
         agent.timeline = []
+        if route is not None and agent.broken_at is not None and self._repaired(agent, route):
+            agent.broken_at = None
         if route is None or agent.broken_at is not None:
             return route is None
         if route.end_ms <= now:
@@ -153,12 +161,19 @@ class Fleet:
             timeline.append((at, "breakdown", route.route_id, undone, 0.0))
         return timeline
 
+    def _repaired(self, agent: Agent, route: RouteDispatch) -> bool:
+        """A truck that broke down is back the next local day (repaired overnight)."""
+        assert agent.broken_at is not None
+        local_day = (agent.broken_at + self.offset_ms) // MS_PER_DAY
+        return (route.start_ms + self.offset_ms) // MS_PER_DAY > local_day
+
     def _breakdown_time(self, agent: Agent, route: RouteDispatch, now: int) -> int | None:
         if agent.kind != "vehicle":
             return None
-        scheduled = self.scheduled.get(agent.id)
-        if scheduled is not None and scheduled >= now:
-            return scheduled
+        begin = max(now, route.start_ms)
+        for at in self.scheduled.get(agent.id, ()):
+            if begin <= at < route.end_ms:
+                return at
         span = route.end_ms - max(now, route.start_ms)
         chance = self.faults.breakdowns_per_day * span / MS_PER_DAY
         if span > 0 and unit(self.seed, "breakdown", agent.id, route.route_id) < chance:
@@ -229,6 +244,12 @@ class Fleet:
     def _position(agent: Agent, ts: int) -> Outbound:
         payload = f'{{"ts":{ts},"type":"position","lat":{agent.lat:.6f},"lon":{agent.lon:.6f}}}'
         return Outbound(ts, agent.link, agent.topic, payload.encode(), False, "vehicle", None)
+
+
+def _utc_offset_ms(tz: str) -> int:
+    """The zone's offset from UTC (the district's zone has no daylight saving)."""
+    offset = datetime.now(ZoneInfo(tz)).utcoffset()
+    return int(offset.total_seconds() * 1000) if offset else 0
 
 
 def _event_json(ts: int, kind: str, **fields: object) -> bytes:
