@@ -9,10 +9,12 @@ fits memory in the time budget; sectors are solved in parallel processes.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -20,7 +22,7 @@ from core.dispatch import StopKind
 from core.localday import parse_clock
 from core.plans import UnservedReason
 from core.registry import CollectionPoint, Registry, Shift, Truck
-from optimizer.demand import PointForecast, forecast
+from optimizer.demand import PointForecast, forecast, kg
 from optimizer.distance import great_circle_m
 from optimizer.model import (
     Break,
@@ -29,9 +31,11 @@ from optimizer.model import (
     ProblemBuilder,
     TimeWindow,
     Unserved,
+    is_second_visit,
+    second_visit_id,
 )
 from optimizer.params import PlanningConfig, SolveParams
-from optimizer.state import DistrictState
+from optimizer.state import BinState, DistrictState
 
 log = logging.getLogger("yiju.optimizer")
 
@@ -64,11 +68,30 @@ def shift_break(shift: Shift, window: TimeWindow, slack_s: int) -> Break | None:
 
 @dataclass(frozen=True, slots=True)
 class _PointStop:
+    """One visit of a point: its first (or only) visit of the day, or a second one
+    (`stop_id` with model.SECOND_VISIT) whose garbage is counted from `since_s`, the
+    first visit's earliest start, in a bin emptied then."""
+
     point: CollectionPoint
     forecast: PointForecast
     windows: tuple[TimeWindow, ...]
     demand_kg: int
     service_s: int
+    stop_id: str = ""
+    since_s: int | None = None
+
+    @property
+    def second(self) -> bool:
+        return is_second_visit(self.stop_id)
+
+    def fill_at(self, t_s: int, from_s: int, config: PlanningConfig) -> float:
+        if self.since_s is None:
+            return self.forecast.fill_at(t_s, from_s, config.max_fill_pct)
+        gained = self.forecast.accumulated(self.since_s, t_s)
+        return min(config.max_fill_pct, config.cleared_fill_pct + gained)
+
+    def demand_at(self, t_s: int, from_s: int, config: PlanningConfig, density: float) -> int:
+        return kg(self.fill_at(t_s, from_s, config), self.point.volume_l, density)
 
 
 def _windows(config: PlanningConfig, from_s: int, deadline: int | None) -> tuple[TimeWindow, ...]:
@@ -82,6 +105,59 @@ def _windows(config: PlanningConfig, from_s: int, deadline: int | None) -> tuple
     return tuple(out)
 
 
+# A planned visit: its windows, and for a second visit the time its garbage counts from.
+Visit = tuple[tuple[TimeWindow, ...], int | None]
+
+
+def plan_visits(
+    fc: PointForecast, config: PlanningConfig, from_s: int, *, cleared: bool = False
+) -> list[Visit]:
+    """The visits a point needs today and the windows of each (pure; see docs/optimizer.md,
+    "Preventing exposure").
+
+    Each visit comes before the fill reaches `deadline_fill_pct` (or, already there,
+    within `urgent_within_s`). The day's last visit must also leave the point below
+    that fill until tomorrow's first service (`next_service_s`): a release time. When
+    one visit cannot be both before the deadline and after the release, the point gets
+    two: the second in the last window, from the release on, the first before the
+    deadline, at least `second_visit_gap_s` earlier and late enough that the refilling
+    bin lasts until the second's latest start (dropped when nothing fits: a point too
+    full to last even so is still served twice). A point `cleared` today gets a visit
+    only when it would not last until tomorrow's service. Empty: no window is left.
+    With `config.second_visits` off: one visit before the deadline, no release."""
+    left = _windows(config, from_s, None)
+    if not left:
+        return []
+    limit = config.deadline_fill_pct
+    after = config.cleared_fill_pct
+    if fc.fill_pct >= limit:
+        deadline: int | None = from_s + config.urgent_within_s
+    else:
+        deadline = fc.reaches(limit, from_s, DAY_S)
+    # Overflowing before any window opens: the first window left is the best there is.
+    before = _windows(config, from_s, deadline) or left[:1]
+    if not config.second_visits:
+        return [] if cleared else [(before, None)]
+    due = before[-1].close_s
+    release = fc.release_s(config.next_service_s, limit, after)
+    if cleared:
+        if fc.fill_at(config.next_service_s, from_s, config.max_fill_pct) < limit:
+            return []
+        return [(_windows(config, max(from_s, release), due) or before, None)]
+    single = _windows(config, max(from_s, release), due)
+    if single:
+        return [(single, None)]
+    last = left[-1]
+    opens = release if last.open_s <= release <= last.close_s else last.open_s
+    second = TimeWindow(opens, last.close_s)
+    latest_first = min(due, opens - config.second_visit_gap_s)
+    earliest_first = max(from_s, fc.release_s(second.close_s, limit, after))
+    first = _windows(config, earliest_first, latest_first) or _windows(config, from_s, latest_first)
+    if not first:
+        return [(before, None)]
+    return [(first, None), ((second,), first[0].open_s)]
+
+
 def _point_stops(
     registry: Registry,
     points: list[CollectionPoint],
@@ -90,48 +166,59 @@ def _point_stops(
     from_s: int,
     from_ms: int,
     town_id: str,
+    *,
+    cleared: dict[str, int] | None = None,
+    weekday: int | None = None,
 ) -> tuple[list[_PointStop], list[Unserved]]:
+    """The visits of `points` (not cleared today) and of the points `cleared` today
+    (point id -> clearance ms) that will not last until tomorrow's first service."""
     district = registry.district
+    density = district.garbage_density_kg_per_l
     stops, unserved = [], []
-    for point in points:
+    cleared = cleared or {}
+    todo = [(p, False) for p in points] + [
+        (p, True) for p in registry.points_in(town_id) if p.id in cleared
+    ]
+    for point, was_cleared in todo:
+        reading = state.bins.get(point.id)
+        if was_cleared:
+            at = cleared[point.id]
+            if reading is None:
+                reading = BinState(config.cleared_fill_pct, at)
+            elif reading.ts_ms < at:  # the last reading is from before the clearance
+                reading = dataclasses.replace(
+                    reading, fill_pct=config.cleared_fill_pct, ts_ms=at, rate_pct_per_h=None
+                )
         fc = forecast(
             point,
-            state.bins.get(point.id),
+            reading,
             district,
             config,
             start_s=from_s,
             start_ms=from_ms,
             day_end_s=DAY_S,
+            weekday=weekday,
         )
-        deadline = None
-        if fc.overflow_s is not None:
-            # Already overflowing: urgent. Overflowing before any window opens: the
-            # first window left is the best the crews can do.
-            deadline = from_s + config.urgent_within_s if fc.overflow_s <= from_s else fc.overflow_s
-        windows = _windows(config, from_s, deadline)
-        if not windows and deadline is not None:
-            windows = _windows(config, from_s, None)[:1]
-        if not windows:
+        visits = plan_visits(fc, config, from_s, cleared=was_cleared)
+        if not visits and not was_cleared:
             unserved.append(
                 Unserved(
                     point.id,
                     StopKind.POINT,
                     UnservedReason.TIME_WINDOW,
-                    "no collection window is left before its predicted overflow"
-                    if deadline is not None
-                    else "no collection window is left today",
+                    "no collection window is left today",
                     point.community_id,
                     town_id,
                 )
             )
             continue
-        latest = windows[-1].close_s
-        demand = fc.demand_kg(
-            latest, from_s, config.max_fill_pct, district.garbage_density_kg_per_l
-        )
         bins = sum(b.count for b in point.bins)
         service = config.service_s_per_point + config.service_s_per_bin * bins
-        stops.append(_PointStop(point, fc, windows, demand, service))
+        for i, (windows, since) in enumerate(visits):
+            stop_id = second_visit_id(point.id) if i or was_cleared else point.id
+            visit = _PointStop(point, fc, windows, 0, service, stop_id, since)
+            demand = visit.demand_at(windows[-1].close_s, from_s, config, density)
+            stops.append(dataclasses.replace(visit, demand_kg=demand))
     return stops, unserved
 
 
@@ -185,7 +272,7 @@ def _sectors(
     per_kg = sum(s.service_s + 60 for s in stops) / max(1.0, demand)
     mean_trip = float(np.dot(trip, [s.demand_kg for s in stops])) / max(1.0, demand)
     work = {
-        s.point.id: s.service_s + 60 + s.demand_kg * float(t) / mean_cap
+        s.stop_id: s.service_s + 60 + s.demand_kg * float(t) / mean_cap
         for s, t in zip(stops, trip, strict=True)
     }
 
@@ -210,7 +297,7 @@ def _sectors(
     sectors: list[list[_PointStop]] = [[] for _ in range(k)]
     current, acc = 0, 0.0
     for s in ordered:
-        w = work[s.point.id]
+        w = work[s.stop_id]
         target = total * sum(powers[: current + 1]) / total_power
         if current < k - 1 and acc + w / 2 > target and sectors[current]:
             current += 1
@@ -229,7 +316,7 @@ def _demand_steps(
     for t in trucks:
         end = clock_s(t.shift.end)
         if end < latest:
-            steps.add((end, s.forecast.demand_kg(end, from_s, config.max_fill_pct, density)))
+            steps.add((end, s.demand_at(end, from_s, config, density)))
     return tuple(sorted(steps))
 
 
@@ -246,13 +333,26 @@ def garbage_tasks(
     excluded: frozenset[str] = frozenset(),
     cleared: frozenset[str] = frozenset(),
     use_positions: bool = False,
+    day: date | None = None,
 ) -> tuple[list[PlanTask], list[Unserved], int, int]:
     """Routing tasks for one town; returns (tasks, unserved known before solving,
-    points to serve, trucks available)."""
-    points = [
-        p for p in registry.points_in(town_id) if p.id not in cleared and p.id not in state.cleared
-    ]
-    stops, unserved = _point_stops(registry, points, state, config, from_s, from_ms, town_id)
+    points to serve, trucks available). Points cleared today get only the second visit
+    they may need; `day` (the planned date) applies the weekend factors."""
+    done = dict(state.cleared)
+    for p in cleared:
+        done.setdefault(p, from_ms)  # cleared earlier today, time unknown: assume now
+    points = [p for p in registry.points_in(town_id) if p.id not in done]
+    stops, unserved = _point_stops(
+        registry,
+        points,
+        state,
+        config,
+        from_s,
+        from_ms,
+        town_id,
+        cleared={p: t for p, t in done.items() if p in registry.point_by_id},
+        weekday=day.weekday() if day is not None else None,
+    )
     trucks = [
         t
         for t in registry.trucks
@@ -296,7 +396,7 @@ def garbage_tasks(
             builder.add_station(depot.id, depot.lat, depot.lon, 15 * 60)
         for s in sector_stops:
             builder.add_stop(
-                s.point.id,
+                s.stop_id,
                 s.point.lat,
                 s.point.lon,
                 kind=StopKind.POINT,
@@ -305,7 +405,8 @@ def garbage_tasks(
                 windows=s.windows,
                 community_id=s.point.community_id,
                 demand_steps=_demand_steps(s, sector_trucks, from_s, registry, config),
-                note=f"fill {s.forecast.fill_pct:.0f}% +{s.forecast.rate_pct_per_h:.1f}%/h",
+                note=f"fill {s.forecast.fill_pct:.0f}% +{s.forecast.rate_pct_per_h * 24:.0f}%/day"
+                + (" second visit" if s.second else ""),
             )
         for truck in sector_trucks:
             window = shift_window(truck.shift, from_s)
@@ -325,10 +426,11 @@ def garbage_tasks(
         problem = builder.build(provider, station_copies=copies)
         tasks.append(PlanTask(town_id, problem, SolveParams(time_limit_s=time_limit_s)))
     log.info(
-        "%s: %d points to clear (%d already cleared), %d trucks, %d sectors",
+        "%s: %d points to clear (%d already cleared), %d second visits, %d trucks, %d sectors",
         town_id,
-        len(stops),
-        len(state.cleared) + len(cleared),
+        len(points),
+        len(done),
+        sum(1 for s in stops if s.second),
         len(trucks),
         len(tasks),
     )

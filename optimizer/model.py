@@ -148,6 +148,23 @@ class Problem:
 
 UNREACHABLE = -1  # a matrix entry the distance provider could not find a path for
 
+# A collection point's second visit of the day is a stop of its own (stop ids are
+# unique in a problem) with this suffix; routes and reports name the point itself.
+SECOND_VISIT = "~2"
+
+
+def second_visit_id(point_id: str) -> str:
+    return f"{point_id}{SECOND_VISIT}"
+
+
+def is_second_visit(stop_id: str) -> bool:
+    return stop_id.endswith(SECOND_VISIT)
+
+
+def point_id_of(stop_id: str) -> str:
+    """The point a stop visits (its own id unless it is a second visit)."""
+    return stop_id[: -len(SECOND_VISIT)] if is_second_visit(stop_id) else stop_id
+
 
 class ProblemBuilder:
     """Collects locations, depots, stations, stops and vehicles, then builds a

@@ -13,7 +13,7 @@ from core import schema
 from core.dispatch import PlanKind, RouteDispatch, RouteStopOut, StopKind
 from core.line_protocol import line
 from core.plans import PlanRecord, UnservedReason, UnservedStop
-from optimizer.model import RoutePlan, Unserved
+from optimizer.model import RoutePlan, Unserved, point_id_of
 
 
 def route_dispatch(
@@ -25,7 +25,8 @@ def route_dispatch(
     stops = [
         RouteStopOut(
             seq=i,
-            stop_id=v.ref_id,
+            # A point's second visit is dispatched as the point: trucks clear stop ids.
+            stop_id=point_id_of(v.ref_id) if v.kind is StopKind.POINT else v.ref_id,
             kind=v.kind,
             lat=v.location.lat,
             lon=v.location.lon,
@@ -69,9 +70,14 @@ def kpis(
     vehicles_available: int,
     capacities: dict[str, float],
     solve_s: float,
+    second_visits: int = 0,
 ) -> dict[str, float]:
+    """The plan's figures. `unserved` counts points or sites left out (not second
+    visits); `stops_served` counts points or sites served, a point's second visit of
+    the day (`second_visits` of the routes' point stops) not counted again."""
     served_kind = StopKind.POINT if kind == "garbage" else StopKind.SITE
-    served = sum(1 for r in routes for s in r.stops if s.kind is served_kind)
+    visits = sum(1 for r in routes for s in r.stops if s.kind is served_kind)
+    served = visits - second_visits
     out: dict[str, float] = {
         "stops_total": float(stops_total),
         "stops_served": float(served),
@@ -88,6 +94,7 @@ def kpis(
     if kind == "garbage":
         out["points_total"] = out["stops_total"]
         out["points_served"] = out["stops_served"]
+        out["second_visits"] = float(second_visits)
         trips = collected = 0.0
         carried_capacity = 0.0
         for r in routes:

@@ -107,6 +107,17 @@ DEFAULT_COLLECTION_WINDOWS = (
     ClockWindow("09:00", "16:00"),
     ClockWindow("19:00", "22:00"),
 )
+# Garbage put out per hour of the local day (00:00–01:00 first), relative to the day's
+# mean (EST, household waste in south China: little at night, peaks after breakfast,
+# lunch and dinner). Normalised to a mean of 1 by `PlanningConfig.garbage_shape`.
+DEFAULT_GARBAGE_HOURLY = (
+    0.15, 0.1, 0.08, 0.08, 0.1, 0.3, 0.9, 2.1, 2.3, 1.4, 1.0, 1.2,
+    1.9, 1.8, 1.0, 0.8, 0.8, 1.1, 1.9, 2.4, 2.1, 1.3, 0.7, 0.4,
+)  # fmt: skip
+# Garbage on Saturdays and Sundays relative to weekdays, per point category (EST:
+# households cook more at home, markets are busier, schools are closed).
+DEFAULT_WEEKEND_FACTORS = (("residential", 1.12), ("market", 1.25), ("school", 0.15))
+
 # Residents' meal times, when spraying in a community is avoided.
 DEFAULT_MEAL_WINDOWS = (ClockWindow("11:30", "13:00"), ClockWindow("17:30", "19:00"))
 
@@ -125,6 +136,24 @@ class PlanningConfig:
     # A point already at or past this fill must be reached within `urgent_within_s`.
     overflow_pct: float = 100.0
     urgent_within_s: int = 2 * 3600
+    # Serve a point before its predicted fill reaches this (the safety margin below
+    # `overflow_pct`: trucks run late by travel noise and slow service).
+    deadline_fill_pct: float = 92.0
+    # After the day's last visit the point must stay below `deadline_fill_pct` until
+    # tomorrow's first realistic service, this clock time (the first window's end).
+    next_service_clock: str = "07:00"
+    # Fill left in a bin right after it is emptied.
+    cleared_fill_pct: float = 3.0
+    # Two visits of one point on a day start at least this far apart. False: every
+    # point once, before its deadline, with no release time (a fixed schedule).
+    second_visit_gap_s: int = 4 * 3600
+    second_visits: bool = True
+    # Hourly shape of garbage put out and the weekend factor per category (see above).
+    garbage_hourly: tuple[float, ...] = DEFAULT_GARBAGE_HOURLY
+    weekend_factors: tuple[tuple[str, float], ...] = DEFAULT_WEEKEND_FACTORS
+    # Weight, in days of history, of the registry's expected rate against the rate a
+    # point's own readings show (a point with a week of readings is ~7/8 measured).
+    history_prior_days: float = 1.0
     # Garbage piled beside a full bin is collected too, up to this share of its volume.
     max_fill_pct: float = 130.0
     # Fill assumed at the day's start for a point with no reading at all.
@@ -152,3 +181,42 @@ class PlanningConfig:
             raise ValueError("pest horizon must be >= 0 days")
         if not self.collection_windows:
             raise ValueError("at least one collection window is needed")
+        if not self.cleared_fill_pct < self.deadline_fill_pct <= self.overflow_pct:
+            raise ValueError("need cleared_fill_pct < deadline_fill_pct <= overflow_pct")
+        if len(self.garbage_hourly) != 24 or min(self.garbage_hourly) <= 0:
+            raise ValueError("garbage_hourly needs 24 positive values, one per hour")
+        if any(f < 0 for _, f in self.weekend_factors):
+            raise ValueError("weekend factors must be >= 0")
+        if self.second_visit_gap_s < 0 or self.history_prior_days <= 0:
+            raise ValueError("second_visit_gap_s must be >= 0 and history_prior_days > 0")
+        _clock_s(self.next_service_clock)
+
+    @property
+    def garbage_shape(self) -> tuple[float, ...]:
+        """`garbage_hourly` normalised to a mean of 1."""
+        mean = sum(self.garbage_hourly) / 24
+        return tuple(v / mean for v in self.garbage_hourly)
+
+    def weekend_factor(self, category: str) -> float:
+        """Weekend garbage relative to a weekday for a point category (1 if not listed)."""
+        return dict(self.weekend_factors).get(str(category), 1.0)
+
+    @property
+    def next_service_s(self) -> int:
+        """Tomorrow's first realistic service, in seconds from today's midnight."""
+        return 86_400 + _clock_s(self.next_service_clock)
+
+
+def shape_share(shape: tuple[float, ...], a_s: float, b_s: float) -> float:
+    """Share of a day's garbage put out between `a_s` and `b_s` seconds of one local
+    day (0 <= a_s <= b_s <= 86,400), `shape` being 24 hourly values of mean 1."""
+
+    def upto(t: float) -> float:
+        hour = min(24.0, max(0.0, t / 3600))
+        whole = int(hour)
+        done = sum(shape[:whole])
+        if whole < 24:
+            done += shape[whole] * (hour - whole)
+        return done / 24
+
+    return max(0.0, upto(b_s) - upto(a_s))

@@ -17,7 +17,15 @@ from core.registry import Registry
 from optimizer.distance import GreatCircle
 from optimizer.errors import PlanningError
 from optimizer.garbage import garbage_tasks
-from optimizer.model import DistanceMatrixSource, PlanTask, Solution, Stop, Unserved
+from optimizer.model import (
+    DistanceMatrixSource,
+    PlanTask,
+    Solution,
+    Stop,
+    Unserved,
+    is_second_visit,
+    point_id_of,
+)
 from optimizer.output import kpis, route_dispatch, unserved_stop
 from optimizer.params import PlanningConfig
 from optimizer.pest import pest_tasks
@@ -89,6 +97,17 @@ def size_extra_fleet(
         return sum(pool.map(_size, jobs))
 
 
+SECOND_VISIT_NOTE = "second visit:"
+
+
+def _as_point(u: Unserved) -> Unserved:
+    """A left-out second visit named by its point, the note saying which visit it was."""
+    if not is_second_visit(u.stop_id):
+        return u
+    detail = f"{SECOND_VISIT_NOTE} {u.detail}"
+    return dataclasses.replace(u, stop_id=point_id_of(u.stop_id), detail=detail)
+
+
 def plan_day(
     registry: Registry,
     state: DistrictState,
@@ -142,6 +161,7 @@ def plan_day(
                 excluded=frozenset(excluded_vehicles),
                 cleared=frozenset(already_cleared),
                 use_positions=from_ms is not None,
+                day=day,
             )
             tasks += t_tasks
             unserved += t_unserved
@@ -169,8 +189,10 @@ def plan_day(
     )
     routes = []
     crew_hours = 0.0
+    second_visits = 0
     sizing: list[tuple[PlanTask, list[Stop]]] = []
     for task, solution in sorted(solved, key=lambda ts: ts[0].problem.name):
+        second_visits += sum(1 for r in solution.routes for s in r.served if is_second_visit(s))
         for r in solution.routes:
             routes.append(
                 route_dispatch(
@@ -183,7 +205,7 @@ def plan_day(
                 )
             )
         left = [s for s in solution.dropped if s.required]
-        named = [classify(task.problem, s, task.town_id) for s in left]
+        named = [_as_point(classify(task.problem, s, task.town_id)) for s in left]
         unserved += named
         fleet_full = [s for s, u in zip(left, named, strict=True) if u.reason not in INDIVIDUAL]
         if fleet_full and kind == "garbage":
@@ -204,7 +226,8 @@ def plan_day(
             routes,
             kind,
             stops_total=stops_total,
-            unserved=len(unserved),
+            unserved=sum(1 for u in unserved if not u.detail.startswith(SECOND_VISIT_NOTE)),
+            second_visits=second_visits,
             vehicles_available=vehicles,
             capacities=capacities,
             solve_s=time.monotonic() - started,
@@ -218,11 +241,13 @@ def plan_day(
     for u in unserved:
         reasons[u.reason] = reasons.get(u.reason, 0) + 1
     log.info(
-        "plan %s: %d routes, %d/%d stops served, unserved %s, %d extra vehicles, %.1f s",
+        "plan %s: %d routes, %d/%d stops served, %d second visits, unserved %s, "
+        "%d extra vehicles, %.1f s",
         plan_id,
         len(routes),
-        stops_total - len(unserved),
+        int(record.kpis["stops_served"]),
         stops_total,
+        second_visits,
         reasons or "none",
         extra,
         time.monotonic() - started,

@@ -12,8 +12,9 @@ from typing import Any
 
 from core import schema
 from core.influx import InfluxClient, quote_ident, series_values
-from core.localday import MS_PER_DAY, MS_PER_HOUR
+from core.localday import DEFAULT_TZ, MS_PER_DAY, MS_PER_HOUR, local_date
 from core.schema import ViolationKind
+from optimizer.params import PlanningConfig, shape_share
 
 log = logging.getLogger("yiju.optimizer")
 
@@ -21,15 +22,24 @@ log = logging.getLogger("yiju.optimizer")
 FILL_LOOKBACK_MS = 2 * MS_PER_DAY
 # The fill rate is taken over the readings of this window before `at_ms`.
 RATE_WINDOW_MS = 6 * MS_PER_HOUR
+# A point's daily accumulation is measured over its readings and clearances of this window.
+HISTORY_MS = 7 * MS_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)
 class BinState:
-    """A point's last fill reading and its fill rate (percent per hour, None if unknown)."""
+    """A point's last fill reading, its recent fill rate (percent per hour over the
+    last hours, None if unknown) and its history: the fill gained between clearances
+    (`history_rise_pct`, % of volume) over how much of a weekday's and a weekend day's
+    garbage that time stands for (`history_weekday_days`, `history_weekend_days`: days
+    weighted by the hourly shape of garbage, so a night counts little)."""
 
     fill_pct: float
     ts_ms: int
     rate_pct_per_h: float | None = None
+    history_rise_pct: float = 0.0
+    history_weekday_days: float = 0.0
+    history_weekend_days: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +76,61 @@ def _last_by(
     return {str(r[key]): r for r in rows if r.get(key) is not None}
 
 
-def read_state(client: InfluxClient, at_ms: int, day_start_ms: int) -> DistrictState:
-    """The state at `at_ms` from InfluxDB: fills and rates, today's clearances
-    (since `day_start_ms`), last pest visits, open violations, truck positions."""
+def exposure_days(
+    t0_ms: int, t1_ms: int, day_start_ms: int, weekday: int, shape: tuple[float, ...]
+) -> tuple[float, float]:
+    """How many days of garbage [t0_ms, t1_ms] stands for, on weekdays and on weekend
+    days, weighted by the hourly `shape` (local days counted from `day_start_ms`, whose
+    day is `weekday`, 0 = Monday)."""
+    work = rest = 0.0
+    t = t0_ms
+    while t < t1_ms:
+        day = (t - day_start_ms) // MS_PER_DAY
+        midnight = day_start_ms + day * MS_PER_DAY
+        end = min(t1_ms, midnight + MS_PER_DAY)
+        share = shape_share(shape, (t - midnight) / 1000, (end - midnight) / 1000)
+        if (weekday + day) % 7 >= 5:
+            rest += share
+        else:
+            work += share
+        t = end
+    return work, rest
+
+
+def history(
+    first: tuple[int, float] | None,
+    clearances: list[tuple[int, float]],
+    last: tuple[int, float],
+    *,
+    cleared_fill_pct: float,
+) -> list[tuple[int, int, float]]:
+    """A point's fill rises (from ms, to ms, % gained) between its first reading of the
+    window, each clearance (its fill before; the bin then starts again at
+    `cleared_fill_pct`) and its last reading. A fall without a recorded clearance (bins
+    emptied by hand) ends a span without counting it."""
+    spans: list[tuple[int, int, float]] = []
+    current = first
+    for ts, before in sorted(clearances):
+        if current is not None and ts > current[0] and before >= current[1]:
+            spans.append((current[0], ts, before - current[1]))
+        current = (ts, cleared_fill_pct)
+    if current is not None and last[0] > current[0] and last[1] >= current[1]:
+        spans.append((current[0], last[0], last[1] - current[1]))
+    return spans
+
+
+def read_state(
+    client: InfluxClient,
+    at_ms: int,
+    day_start_ms: int,
+    *,
+    config: PlanningConfig | None = None,
+    tz: str = DEFAULT_TZ,
+) -> DistrictState:
+    """The state at `at_ms` from InfluxDB: fills and rates, each point's history of
+    the last 7 days (rises between clearances), today's clearances (since
+    `day_start_ms`), last pest visits, open violations, truck positions."""
+    config = config or PlanningConfig()
     state = DistrictState(at_ms=at_ms)
     since = at_ms - FILL_LOOKBACK_MS
     window = {"at": at_ms * 1_000_000, "since": since * 1_000_000}
@@ -95,8 +157,41 @@ def read_state(client: InfluxClient, at_ms: int, day_start_ms: int) -> DistrictS
         "point_id",
         {"at": at_ms * 1_000_000, "since": day_start_ms * 1_000_000},
     )
+    hist = {"at": at_ms * 1_000_000, "since": (at_ms - HISTORY_MS) * 1_000_000}
+    oldest = _last_by(
+        client,
+        f'SELECT first("fill_pct") AS fill FROM {bin_m} '
+        'WHERE time >= $since AND time <= $at GROUP BY "point_id"',
+        "point_id",
+        hist,
+    )
+    clearances: dict[str, list[tuple[int, float]]] = {}
+    for row in series_values(
+        client.query(
+            f'SELECT "fill_before_pct" AS fill FROM {clr_m} '
+            'WHERE time >= $since AND time <= $at GROUP BY "point_id"',
+            params=hist,
+        )
+    ):
+        if row.get("point_id") is not None and row.get("fill") is not None:
+            clearances.setdefault(str(row["point_id"]), []).append(
+                (int(row["time"]), float(row["fill"]))
+            )
+    weekday = local_date(day_start_ms, tz).weekday()
+    shape = config.garbage_shape
     for point_id, row in last.items():
         fill, ts = float(row["fill"]), int(row["time"])
+        head_row = oldest.get(point_id)
+        spans = history(
+            (int(head_row["time"]), float(head_row["fill"])) if head_row else None,
+            clearances.get(point_id, []),
+            (ts, fill),
+            cleared_fill_pct=config.cleared_fill_pct,
+        )
+        rise = work = rest = 0.0
+        for t0, t1, gained in spans:
+            w, r = exposure_days(t0, t1, day_start_ms, weekday, shape)
+            rise, work, rest = rise + gained, work + w, rest + r
         rate = None
         head = first.get(point_id)
         clear_ts = int(cleared[point_id]["time"]) if point_id in cleared else None
@@ -105,7 +200,7 @@ def read_state(client: InfluxClient, at_ms: int, day_start_ms: int) -> DistrictS
             # A clearance in between resets the fill: no rate across it.
             if ts - t0 >= 30 * 60_000 and fill >= f0 and (clear_ts is None or clear_ts <= t0):
                 rate = (fill - f0) / ((ts - t0) / MS_PER_HOUR)
-        state.bins[point_id] = BinState(fill, ts, rate)
+        state.bins[point_id] = BinState(fill, ts, rate, rise, work, rest)
     state.cleared = {p: int(r["time"]) for p, r in cleared.items()}
     visits = _last_by(
         client,
