@@ -144,6 +144,29 @@ def pest_visits() -> Panel:
     )
 
 
+def trends() -> list[Panel]:
+    """The community's daily clearance and exposed garbage over the last two weeks."""
+    return [
+        p.daily_trend(
+            "Collection points cleared per day",
+            qb.daily_points_cleared(PLACE, "community"),
+            by="community",
+            unit="none",
+            width=12,
+            description="Distinct collection points with a clearance in the local day.",
+        ),
+        p.daily_trend(
+            "Exposed garbage per day, point-minutes",
+            qb.daily_exposed_minutes(PLACE, "community"),
+            by="community",
+            unit="m",
+            width=12,
+            description="Minutes of the day inside bin-overflow violations, summed over "
+            f"points, sampled every {qb.EXPOSED_SAMPLE_MIN} min.",
+        ),
+    ]
+
+
 def build() -> Dashboard:
     return Dashboard(
         uid=UID,
@@ -155,6 +178,7 @@ def build() -> Dashboard:
             Row(9, [sewer_levels(), camera_timeline()]),
             Row(9, [open_now(), violation_log()]),
             Row(9, [clearances(), pest_visits()]),
+            Row(8, trends()),
         ],
         links=[
             Link("District wall", "/d/yiju-district-wall"),

@@ -102,6 +102,8 @@ class Panel:
     transformations: list[Json] = field(default_factory=list)
     max_data_points: int | None = None
     interval: str | None = None
+    # The panel's own relative time (Grafana's "Relative time"), e.g. `now-13d/d`.
+    time_from: str | None = None
 
     def to_json(self, panel_ids: dict[str, int], x: int, y: int, height: int) -> Json:
         if isinstance(self.targets, SharedResult):
@@ -124,6 +126,8 @@ class Panel:
             out["maxDataPoints"] = self.max_data_points
         if self.interval is not None:
             out["interval"] = self.interval
+        if self.time_from is not None:
+            out["timeFrom"] = self.time_from
         return out
 
 

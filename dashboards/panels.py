@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dashboards.model import Json, Panel, SharedResult, Target, Threshold, thresholds
+from dashboards.queries import TREND_RANGE
 
 Targets = Sequence[Target] | SharedResult
 
@@ -186,6 +187,20 @@ def time_series(title: str, targets: Targets, *, unit: str, **kw: Any) -> Panel:
         defaults={"unit": unit, "custom": {"lineWidth": 1, "spanNulls": True}},
         **kw,
     )
+
+
+def daily_trend(title: str, query: str, *, by: str, unit: str, **kw: Any) -> Panel:
+    """One line per `by` (a tag), one point per local day over the last two weeks (the
+    panel's own relative time, whatever the board's range)."""
+    panel = time_series(
+        title,
+        [Target("A", query, fmt="time_series", alias=f"$tag_{by}")],
+        unit=unit,
+        time_from=TREND_RANGE,
+        **kw,
+    )
+    panel.defaults["custom"] = {**panel.defaults["custom"], "showPoints": "always"}
+    return panel
 
 
 def state_timeline(title: str, targets: Targets, **kw: Any) -> Panel:

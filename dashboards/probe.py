@@ -16,6 +16,7 @@ from typing import Any
 
 from core.errors import YijuError
 from core.influx import InfluxClient
+from core.localday import now_ms as clock_ms
 from dashboards import frames as fr
 from dashboards.interpolate import (
     ALL,
@@ -109,7 +110,12 @@ def probe_board(
     board: Mapping[str, Any],
     time_range: TimeRange,
     selections: Mapping[str, Sequence[str]] | None = None,
+    *,
+    now_ms: int | None = None,
 ) -> BoardResult:
+    """Every panel's frames; a panel with its own relative time (`timeFrom`) runs over that
+    range up to `now_ms` (default: the clock), as Grafana does for a relative board range."""
+    now = clock_ms() if now_ms is None else now_ms
     states = resolve_variables(influx, board, time_range, selections or {})
     result = BoardResult(board["uid"], {n: list(s.options) for n, s in states.items()})
     interpolator = Interpolator(time_range, states)
@@ -120,7 +126,11 @@ def probe_board(
         if panel["id"] in done:
             return done[panel["id"]]
         where = f"{board['uid']} panel {panel['title']!r}"
-        interval = panel_interval_ms(time_range, panel.get("maxDataPoints"), panel.get("interval"))
+        panel_range, panel_interpolator = time_range, interpolator
+        if panel.get("timeFrom"):
+            panel_range = TimeRange.parse(panel["timeFrom"], "now", now)
+            panel_interpolator = Interpolator(panel_range, states)
+        interval = panel_interval_ms(panel_range, panel.get("maxDataPoints"), panel.get("interval"))
         raw: list[fr.Frame] = []
         queries: dict[str, str] = {}
         elapsed = 0.0
@@ -132,7 +142,7 @@ def probe_board(
                 source = run_panel(by_id[target["panelId"]])
                 raw += source.frames if target.get("withTransforms") else source.raw
                 continue
-            query = interpolator.query(target["query"], interval)
+            query = panel_interpolator.query(target["query"], interval)
             queries[target["refId"]] = query
             started = time.perf_counter()
             series = _run(influx, query, f"{where} target {target['refId']}")

@@ -214,3 +214,81 @@ def served_per(
         f"WHERE {where([*filters, lookback(ZERO_LOOKBACK)])} GROUP BY {by}"
     )
     return f"SELECT sum({q('served')}) AS {q('served')} FROM ({served}), ({zero}) GROUP BY {by}"
+
+
+# --- daily trends ------------------------------------------------------------------
+#
+# The trend panels show one value per local day over the last two weeks (the panel's
+# own time range, `TREND_RANGE`). Days are the district's: `GROUP BY time(1d)
+# tz('Asia/Shanghai')`.
+
+TREND_DAYS = 14
+# The panels' relative time: from the start of the local day 13 days ago to now.
+TREND_RANGE = f"now-{TREND_DAYS - 1}d/d"
+DISTRICT_TZ = "Asia/Shanghai"
+# How far back an overflow may have opened and still count in the first day (as the API).
+OVERFLOW_LOOKBACK = "7d"
+# Exposed garbage is sampled at this step: a violation's state per bucket.
+EXPOSED_SAMPLE_MIN = 5
+
+
+def daily(group: str, fill: str = "none") -> str:
+    """Local-day buckets per `group` (a tag)."""
+    return f"GROUP BY time(1d), {q(group)} fill({fill}) tz({quote_literal(DISTRICT_TZ)})"
+
+
+def trend_window(span: str) -> str:
+    """From `span` before the start of the panel's range up to its end."""
+    return f"time > ${{__from}}ms - {span} AND {RANGE_END}"
+
+
+def daily_points_cleared(filters: Sequence[str], group: str) -> str:
+    """Per `group` and local day: distinct collection points with a clearance that day
+    (0 on days without one, for places with a clearance in the range)."""
+    c = schema.CLEARANCE
+    field = col(c, "fill_before_pct")  # every clearance has it
+    per_point = (
+        f"SELECT count({field}) / count({field}) AS {q('cleared')} FROM {q(c.name)} "
+        f"WHERE {where([*filters, TIME_FILTER])} "
+        f"GROUP BY time(1d), {col(c, 'point_id')}, {col(c, group)} fill(none) "
+        f"tz({quote_literal(DISTRICT_TZ)})"
+    )
+    return (
+        f"SELECT sum({q('cleared')}) AS {q('points_cleared')} FROM ({per_point}) "
+        f"WHERE {TIME_FILTER} {daily(group, '0')}"
+    )
+
+
+def daily_points_overflowed(filters: Sequence[str], group: str) -> str:
+    """Per `group` and local day: distinct collection points with a `bin_overflow` opened
+    that day (0 on days without one, for places with an overflow in the range)."""
+    state = col(V, "state")
+    opened = [*filters, kind_is([ViolationKind.BIN_OVERFLOW]), f"{state} = {OPEN}", TIME_FILTER]
+    per_point = (
+        f"SELECT count({state}) / count({state}) AS {q('overflowed')} FROM {q(V.name)} "
+        f"WHERE {where(opened)} GROUP BY time(1d), {col(V, 'subject')}, {col(V, group)} "
+        f"fill(none) tz({quote_literal(DISTRICT_TZ)})"
+    )
+    return (
+        f"SELECT sum({q('overflowed')}) AS {q('points_overflowed')} FROM ({per_point}) "
+        f"WHERE {TIME_FILTER} {daily(group, '0')}"
+    )
+
+
+def daily_exposed_minutes(filters: Sequence[str], group: str) -> str:
+    """Per `group` and local day: point-minutes inside `bin_overflow` violations, sampled
+    every `EXPOSED_SAMPLE_MIN` minutes (each violation series' last state per step,
+    carried forward; one still open runs to the end of the range); 0 on days without,
+    for places with an overflow in the window."""
+    state = col(V, "state")
+    window = trend_window(OVERFLOW_LOOKBACK)
+    samples = (
+        f"SELECT last({state}) AS {state} FROM {q(V.name)} "
+        f"WHERE {where([*filters, kind_is([ViolationKind.BIN_OVERFLOW]), window])} "
+        f"GROUP BY time({EXPOSED_SAMPLE_MIN}m), {col(V, 'subject')}, {col(V, group)} "
+        f"fill(previous)"
+    )
+    return (
+        f"SELECT count({state}) * {EXPOSED_SAMPLE_MIN} AS {q('exposed_minutes')} "
+        f"FROM ({samples}) WHERE {state} = {OPEN} AND {window} {daily(group, '0')}"
+    )

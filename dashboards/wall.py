@@ -146,6 +146,38 @@ def count_of(kind: ViolationKind, title: str) -> Panel:
     )
 
 
+def trends() -> list[Panel]:
+    """Per town, one point per local day over the last two weeks."""
+    return [
+        p.daily_trend(
+            "Collection points cleared per day, per town",
+            qb.daily_points_cleared([TOWN], "town"),
+            by="town",
+            unit="none",
+            width=8,
+            description="Distinct collection points with a clearance in the local day "
+            "(any time of the day; the API's clearance rate counts those by the cut-off).",
+        ),
+        p.daily_trend(
+            "Exposed garbage per day, point-minutes",
+            qb.daily_exposed_minutes([TOWN], "town"),
+            by="town",
+            unit="m",
+            width=8,
+            description="Minutes of the day inside bin-overflow violations, summed over "
+            f"points, sampled every {qb.EXPOSED_SAMPLE_MIN} min.",
+        ),
+        p.daily_trend(
+            "Points overflowed per day, per town",
+            qb.daily_points_overflowed([TOWN], "town"),
+            by="town",
+            unit="none",
+            width=8,
+            description="Distinct collection points with a bin overflow opened in the day.",
+        ),
+    ]
+
+
 def build() -> Dashboard:
     return Dashboard(
         uid=UID,
@@ -164,6 +196,7 @@ def build() -> Dashboard:
                     open_of(ViolationKind.CAMERA_OFFLINE, "Cameras offline", "camera"),
                 ],
             ),
+            Row(8, trends()),
         ],
         links=[
             Link("Community board", "/d/yiju-community"),
