@@ -5,9 +5,9 @@ what counts as a violation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time, timedelta
 
-from core.localday import parse_clock
+from core.localday import day_start_ms, local_date, parse_clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,18 @@ class RuleThresholds:
 
     def pest_cycle_days(self, month: int, peak_days: int, normal_days: int) -> int:
         return peak_days if month in self.pest_peak_months else normal_days
+
+    def pest_due_date(self, last_visit_ms: int, peak_days: int, normal_days: int, tz: str) -> date:
+        """The last local day a site visited at `last_visit_ms` may be visited on: the
+        cycle of the season the visit fell in, counted in whole local days."""
+        last = local_date(last_visit_ms, tz)
+        return last + timedelta(days=self.pest_cycle_days(last.month, peak_days, normal_days))
+
+    def pest_overdue_ms(self, last_visit_ms: int, peak_days: int, normal_days: int, tz: str) -> int:
+        """When such a site becomes overdue: the start of the day after its due date (the
+        optimizer plans by whole days, and the compliance counts the due day itself)."""
+        due = self.pest_due_date(last_visit_ms, peak_days, normal_days, tz)
+        return day_start_ms(due + timedelta(days=1), tz)
 
 
 DEFAULT_THRESHOLDS = RuleThresholds()

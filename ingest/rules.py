@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.localday import MS_PER_DAY, at_local, local_date
+from core.localday import at_local, local_date
 from core.schema import ViolationKind, ViolationState
 from core.thresholds import RuleThresholds
 
@@ -76,11 +76,9 @@ def camera_deadline(not_online_since_ms: int, heartbeat_s: int, th: RuleThreshol
 def pest_due_ms(
     last_visit_ms: int, cycle_peak_days: int, cycle_normal_days: int, th: RuleThresholds, tz: str
 ) -> int:
-    """When a site visited at `last_visit_ms` becomes overdue: the cycle of the
-    season the visit fell in (peak May–October), counted in whole days."""
-    month = local_date(last_visit_ms, tz).month
-    days = th.pest_cycle_days(month, cycle_peak_days, cycle_normal_days)
-    return last_visit_ms + days * MS_PER_DAY
+    """When a site visited at `last_visit_ms` becomes overdue: after the whole local day
+    its cycle ends on (the cycle of the season the visit fell in, peak May–October)."""
+    return th.pest_overdue_ms(last_visit_ms, cycle_peak_days, cycle_normal_days, tz)
 
 
 def cutoff_after(ms: int, th: RuleThresholds, tz: str) -> int:

@@ -14,7 +14,7 @@ import logging
 from datetime import date, timedelta
 
 from core.dispatch import StopKind
-from core.localday import local_date
+from core.localday import DEFAULT_TZ
 from core.plans import UnservedReason
 from core.registry import PestCrew, PestSite, Registry
 from core.schema import ViolationKind
@@ -35,9 +35,9 @@ def due_date(
     """When the site is next due; a site never visited is due now."""
     if last_visit_ms is None:
         return day
-    last = local_date(last_visit_ms)
-    cycle = thresholds.pest_cycle_days(last.month, site.cycle_days_peak, site.cycle_days_normal)
-    return last + timedelta(days=cycle)
+    return thresholds.pest_due_date(
+        last_visit_ms, site.cycle_days_peak, site.cycle_days_normal, DEFAULT_TZ
+    )
 
 
 def visit_windows(service_s: int, from_s: int, config: PlanningConfig) -> tuple[TimeWindow, ...]:

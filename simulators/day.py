@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -94,11 +94,13 @@ def run_day(
     position_interval_s: int = 60,
     workers: int = 1,
     actions: Sequence[tuple[int, Callable[[int], object]]] = (),
+    pest_history: Mapping[str, int] | None = None,
 ) -> DaySummary:
     """Simulate `hours` from `start` at `speed` (0: as fast as possible) on the broker.
 
     `actions`: (simulated ms, callable) pairs run when the clock reaches them, the
-    world waiting meanwhile (see `run_part`); single-process runs only."""
+    world waiting meanwhile (see `run_part`); single-process runs only. `pest_history`:
+    each pest site's last visit before the start, as imported into InfluxDB."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if actions and workers > 1:
@@ -117,6 +119,7 @@ def run_day(
         follow_dispatch,
         window,
         position_interval_s,
+        tuple(sorted((pest_history or {}).items())),
     )
     log.info(
         "simulating %s h from %d at speed %s (seed %d): %d devices, %d on their own "

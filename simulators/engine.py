@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 
 from pydantic import ValidationError
 
@@ -45,10 +46,11 @@ class DistrictSim:
         direct_devices: frozenset[str] = frozenset(),
         thresholds: RuleThresholds = DEFAULT_THRESHOLDS,
         position_interval_s: int = 60,
+        pest_history: Mapping[str, int] | None = None,
     ) -> None:
         self.registry, self.topics = registry, topics
         self.start_ms, self.end_ms = start_ms, end_ms
-        self.referee = Referee(registry, thresholds, start_ms)
+        self.referee = Referee(registry, thresholds, start_ms, pest_history)
         report = self.referee.fault
         devices = registry.devices
         self.links = {

@@ -8,9 +8,10 @@ See docs/simulators.md, "Truth log", for each rule's exact reading.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
-from core.localday import MS_PER_DAY, at_local, day_start_ms, local_date
+from core.localday import at_local, day_start_ms, local_date
 from core.registry import DeviceKind, Registry
 from core.schema import ViolationKind
 from core.thresholds import RuleThresholds
@@ -20,8 +21,16 @@ from simulators.truth import FaultRecord, ViolationRecord
 
 
 class Referee:
-    def __init__(self, registry: Registry, thresholds: RuleThresholds, start_ms: int) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        thresholds: RuleThresholds,
+        start_ms: int,
+        pest_history: Mapping[str, int] | None = None,
+    ) -> None:
         self.registry = registry
+        # Each site's last visit before the run (epoch ms), from the district's records.
+        self.pest_history = dict(pest_history or {})
         self.thr = thresholds
         self.start_ms = start_ms
         self.tz = registry.district.tz
@@ -159,18 +168,17 @@ class Referee:
         return out
 
     def _pest_overdue(self, end_ms: int) -> list[ViolationRecord]:
-        """Sites not visited within their cycle, counted from the run's start or the
-        last visit; the cycle is the one of the month the count starts in."""
+        """Sites not visited within their cycle, counted from the last visit on record
+        before the run (the running start's imported records), else from the run's
+        start, then from each visit; whole local days, as ingest's rule."""
         out = []
         for site in self.registry.pest_sites:
-            ref = self.start_ms
+            ref = self.pest_history.get(site.id, self.start_ms)
             visits: list[int | None] = [*sorted(self._visits.get(site.id, [])), None]
             for visit in visits:
-                month = local_date(ref, self.tz).month
-                cycle = self.thr.pest_cycle_days(
-                    month, site.cycle_days_peak, site.cycle_days_normal
+                due = self.thr.pest_overdue_ms(
+                    ref, site.cycle_days_peak, site.cycle_days_normal, self.tz
                 )
-                due = ref + cycle * MS_PER_DAY
                 if due < end_ms and (visit is None or due < visit):
                     out.append(
                         ViolationRecord(

@@ -75,6 +75,8 @@ class PartOptions:
     follow_dispatch: bool = True
     window: int = 500
     position_interval_s: int = 60
+    # Pest sites' last visits before the run (site id, epoch ms): the running start.
+    pest_history: tuple[tuple[str, int], ...] = ()
 
 
 def run_part(
@@ -106,6 +108,7 @@ def run_part(
         direct_devices=frozenset(direct),
         thresholds=o.thresholds,
         position_interval_s=o.position_interval_s,
+        pest_history=dict(o.pest_history),
     )
     clock.max_step_ms = sim.min_interval_ms
     # The registry and the models are long-lived; keeping them out of the cyclic

@@ -51,7 +51,7 @@ from optimizer.state import read_state
 from simulators.day import DaySummary, Progress, run_day
 from simulators.faults import Breakdown, FaultConfig
 from yiju.day_kpis import DayKpis, day_kpis
-from yiju.running_start import import_pest_history
+from yiju.running_start import import_pest_history, pest_history
 
 log = logging.getLogger("yiju.demo")
 
@@ -184,9 +184,10 @@ class DistrictRun:
         began = time.monotonic()
         first = LocalDay(o.first_day, self.tz)
         end_ms = first.start_ms + o.days * MS_PER_DAY
-        if o.import_pest_history:
+        history = pest_history(self.registry, o.first_day, o.seed) if o.import_pest_history else {}
+        if history:
             with InfluxClient.from_settings(self.settings) as influx:
-                import_pest_history(influx, self.registry, o.first_day, o.seed)
+                import_pest_history(influx, self.registry, history)
         if o.policy == "baseline":
             t = time.monotonic()
             self.schedule = fixed_schedule(
@@ -219,6 +220,7 @@ class DistrictRun:
                 actions=actions,
                 device_share=o.device_share,
                 workers=o.sim_workers if not actions else 1,
+                pest_history=history,
             )
             planning = sum(self.phases.values()) - planning_before
             self.phases["simulated days"] = time.monotonic() - t - planning

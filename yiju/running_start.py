@@ -59,27 +59,21 @@ def pest_history(
     return visits
 
 
-def import_pest_history(
-    influx: InfluxClient,
-    registry: Registry,
-    first_day: date,
-    seed: int,
-    thresholds: RuleThresholds = DEFAULT_THRESHOLDS,
-) -> int:
-    """Write the sites' last visits before `first_day` as `pest_visit` points; returns
-    how many were written."""
-    visits = pest_history(registry, first_day, seed, thresholds)
+def import_pest_history(influx: InfluxClient, registry: Registry, visits: dict[str, int]) -> int:
+    """Write each site's last visit (site id → epoch ms, see `pest_history`) as a
+    `pest_visit` point; returns how many were written."""
     m = schema.PEST_VISIT
     lines = []
     for site in registry.pest_sites:
-        town = registry.town_of(site.community_id)
+        if site.id not in visits:
+            continue
         lines.append(
             line(
                 m.name,
                 {
                     "site_id": site.id,
                     "community": site.community_id,
-                    "town": town,
+                    "town": registry.town_of(site.community_id),
                     "crew_id": IMPORTED_CREW,
                 },
                 {"duration_min": float(site.service_min)},
@@ -87,5 +81,5 @@ def import_pest_history(
             )
         )
     influx.write_lines(lines)
-    log.info("imported %d pest-control visit records before %s", len(lines), first_day)
+    log.info("imported %d pest-control visit records", len(lines))
     return len(lines)

@@ -65,9 +65,10 @@ def test_deadlines_follow_the_thresholds() -> None:
     """Silence after three intervals, camera grace of three heartbeats, pest cycle by season."""
     assert rules.silent_deadline(0, 900, TH) == 2_700_000
     assert rules.camera_deadline(0, 300, TH) == 900_000
-    assert rules.pest_due_ms(DAY0, 7, 14, TH, TZ) == DAY0 + 7 * MS_PER_DAY
+    # Whole local days: a visit at 10:00 on day 0 may be followed up to the end of day 7.
+    assert rules.pest_due_ms(DAY0 + 10 * MS_PER_HOUR, 7, 14, TH, TZ) == DAY0 + 8 * MS_PER_DAY
     january = 1_767_196_800_000  # 2026-01-01 00:00 local
-    assert rules.pest_due_ms(january, 7, 14, TH, TZ) == january + 14 * MS_PER_DAY
+    assert rules.pest_due_ms(january, 7, 14, TH, TZ) == january + 15 * MS_PER_DAY
 
 
 def test_cutoff_and_clearance_day() -> None:
@@ -218,14 +219,17 @@ def test_manual_clearance_writes_a_point_and_counts(small_district: Registry) ->
 
 
 def test_pest_overdue_after_the_cycle(small_district: Registry) -> None:
-    """A site not visited within its cycle opens at the due time; a visit closes it."""
+    """A site not visited by the end of its cycle's last day opens then; a visit closes it."""
     *_, site = _ids(small_district)
     engine = RuleEngine(small_district)
-    engine.feed([SiteVisited("crew-1", DAY0, site)])
-    engine.advance_to(DAY0 + 7 * MS_PER_DAY + 1)
-    assert ("pest_overdue", site, "open", DAY0 + 7 * MS_PER_DAY) in _events(engine)
-    engine.feed([SiteVisited("crew-1", DAY0 + 8 * MS_PER_DAY, site)])
-    assert ("pest_overdue", site, "closed", DAY0 + 8 * MS_PER_DAY) in _events(engine)
+    engine.feed([SiteVisited("crew-1", DAY0 + 10 * MS_PER_HOUR, site)])
+    engine.advance_to(DAY0 + 7 * MS_PER_DAY + 23 * MS_PER_HOUR)
+    assert not [e for e in _events(engine) if e[0] == "pest_overdue"]
+    engine.advance_to(DAY0 + 8 * MS_PER_DAY + 1)
+    assert ("pest_overdue", site, "open", DAY0 + 8 * MS_PER_DAY) in _events(engine)
+    engine.feed([SiteVisited("crew-1", DAY0 + 8 * MS_PER_DAY + 2 * MS_PER_HOUR, site)])
+    closed = ("pest_overdue", site, "closed", DAY0 + 8 * MS_PER_DAY + 2 * MS_PER_HOUR)
+    assert closed in _events(engine)
 
 
 def test_restored_open_violations_are_not_opened_again(small_district: Registry) -> None:

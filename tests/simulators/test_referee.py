@@ -146,17 +146,36 @@ def test_bin_not_cleared_at_the_cutoff(small_district: Registry, start: int) -> 
 def test_pest_overdue_counts_from_the_start_or_the_last_visit(
     small_district: Registry, start: int
 ) -> None:
-    """A site not visited within its cycle (7 days in July) is overdue until visited."""
+    """A site not visited within its cycle (7 whole days in July) is overdue from the
+    start of the day after, until visited."""
     referee = Referee(small_district, DEFAULT_THRESHOLDS, start)
     site = small_district.pest_sites[0]
     day = 24 * 60 * MIN
-    referee.observe(Fact("visited", site.id, start + 3 * day, 90))
+    referee.observe(Fact("visited", site.id, start + 3 * day + 600 * MIN, 90))
     got = [
         (v.start_ms, v.end_ms)
         for v in referee.finish(start + 12 * day)
         if v.kind is ViolationKind.PEST_OVERDUE and v.subject == site.id
     ]
-    assert got == [(start + 10 * day, None)]
+    assert got == [(start + 11 * day, None)]
+
+
+def test_pest_overdue_counts_from_the_imported_records(
+    small_district: Registry, start: int
+) -> None:
+    """A visit on record before the run decides the first due date, not the run's start."""
+    site, other = small_district.pest_sites[:2]
+    day = 24 * 60 * MIN
+    history = {site.id: start - 7 * day + 600 * MIN}  # due on day 1 of the run
+    referee = Referee(small_district, DEFAULT_THRESHOLDS, start, history)
+    referee.observe(Fact("visited", site.id, start + day + 1 * MIN, 90))  # on day 2: late
+    got = {
+        v.subject: (v.start_ms, v.end_ms)
+        for v in referee.finish(start + 3 * day)
+        if v.kind is ViolationKind.PEST_OVERDUE
+    }
+    assert got[site.id] == (start + day, start + day + 1 * MIN)
+    assert other.id not in got  # no record: counted from the start, due after day 7
 
 
 def test_bin_not_cleared_one_open_per_point_across_days(
