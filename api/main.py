@@ -22,6 +22,7 @@ from api.routes import (
     dispatch,
     health,
     plans,
+    scorecard,
     towns,
     violations,
 )
@@ -110,6 +111,7 @@ def create_app(
         towns,
         communities,
         compliance,
+        scorecard,
         violations,
         devices,
         plans,

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CacheDep, InfluxDep, ReadKey, RegistryDep, ThresholdsDep
-from api.errors import bad_parameter, not_found
+from api.errors import not_found
 from api.models.common import ERROR_RESPONSES, NOT_FOUND
 from api.models.compliance import CommunityCompliance, ScorecardPublic
 from api.models.registry import CommunitiesPublic, CommunityPublic
-from api.routes.params import MAX_RANGE_DAYS, check_day, check_town, today
+from api.routes.params import check_town, day_range, today
 from api.services.compliance import compute_daily
 from api.services.registry_view import community_public
 from api.services.scope import Scope
@@ -66,14 +66,7 @@ def scorecard(
     if community is None:
         raise not_found(f"community {community_id!r}")
     tz = registry.district.tz
-    last = check_day(date_to, "to") if date_to else today(tz)
-    first = check_day(date_from, "from") if date_from else last - dt.timedelta(days=29)
-    if last > today(tz):
-        raise bad_parameter(f"to ({last}) is in the future")
-    if first > last:
-        raise bad_parameter(f"from ({first}) is after to ({last})")
-    if (last - first).days + 1 > MAX_RANGE_DAYS:
-        raise bad_parameter(f"a scorecard covers at most {MAX_RANGE_DAYS} days")
+    first, last = day_range(date_from, date_to, tz)
     scope = Scope(first, last, tz, community_id=community.id)
     frame = cache.get_or_compute(
         ("daily", scope, limits),

@@ -36,3 +36,19 @@ def check_community(registry: Registry, community: str) -> str:
     if community not in registry.community_by_id:
         raise bad_parameter(f"unknown community {community!r}; GET /communities lists them")
     return community
+
+
+def day_range(
+    date_from: dt.date | None, date_to: dt.date | None, tz: str
+) -> tuple[dt.date, dt.date]:
+    """A scorecard's local days: default the last 30 up to today, at most
+    `MAX_RANGE_DAYS`, not in the future, `from` not after `to`."""
+    last = check_day(date_to, "to") if date_to else today(tz)
+    first = check_day(date_from, "from") if date_from else last - dt.timedelta(days=29)
+    if last > today(tz):
+        raise bad_parameter(f"to ({last}) is in the future")
+    if first > last:
+        raise bad_parameter(f"from ({first}) is after to ({last})")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise bad_parameter(f"a scorecard covers at most {MAX_RANGE_DAYS} days")
+    return first, last

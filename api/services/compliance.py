@@ -20,8 +20,11 @@ Definitions (documented in docs/api.md):
   silent camera counts as offline;
 - pest control on schedule: every site visited within its cycle (peak or
   normal season by the day's month), counting the day itself;
+- points overflowed: distinct collection points with a `bin_overflow` violation
+  opened in the day;
 - static criteria from the registry: class-II toilets, green-space ratio
-  (higher for new communities), service-centre area.
+  (higher for new communities), service-centre area; the others are daily, and
+  `failing_static` / `failing_daily` split what a community-day fails.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from api.config import DEFAULT_COMPLIANCE, ComplianceThresholds
 from api.services import compliance_data as data
 from api.services.registry_view import counts_by_community, point_community
 from api.services.scope import Scope
-from api.services.violation_spans import DayKey, daily_totals
+from api.services.violation_spans import DayKey, daily_totals, opened_per_day
 from core.influx import InfluxClient
 from core.localday import day_start_ms, now_ms
 from core.registry import Community, Registry
@@ -48,6 +51,8 @@ from core.schema import ViolationKind
 log = logging.getLogger("yiju.api")
 
 DAY_MINUTES = 1440.0
+# Violations and their minutes per community-day.
+Totals = tuple[dict[DayKey, int], dict[DayKey, float]]
 # How far back an overflow violation may have opened and still count.
 OVERFLOW_LOOKBACK_DAYS = 7
 # Shared by all requests; each compliance computation runs its four reads on it.
@@ -62,6 +67,7 @@ COMMUNITY_COLUMNS = [
     "points_cleared",
     "clearance_rate",
     "exposed_minutes",
+    "points_overflowed",
     "sewer_overflows",
     "sewer_overflow_minutes",
     "cameras",
@@ -74,7 +80,13 @@ COMMUNITY_COLUMNS = [
     "static_ok",
     "meets_standard",
     "failing",
+    "daily_ok",
+    "failing_daily",
+    "failing_static",
 ]
+
+# The criteria of `failing` read from the registry; every other one is measured per day.
+STATIC_CRITERIA = ("class2_toilet", "green_space", "service_centre")
 
 
 def static_criteria(community: Community, limits: ComplianceThresholds) -> dict[str, bool]:
@@ -108,7 +120,7 @@ def compute_daily(
     cameras_job = _POOL.submit(_cameras, influx, registry, scope, ids, at)
     pest_job = _POOL.submit(_pest, influx, registry, scope, limits, ids)
     cleared = cleared_job.result()
-    (_, exposed), (sewer_events, sewer_minutes) = overflows_job.result()
+    (_, exposed), (sewer_events, sewer_minutes), overflowed = overflows_job.result()
     availability = cameras_job.result()
     on_schedule = pest_job.result()
     counts = counts_by_community(registry)
@@ -127,6 +139,7 @@ def compute_daily(
                 "points_cleared": cleared.get(key, 0),
                 "clearance_rate": cleared.get(key, 0) / points if points else None,
                 "exposed_minutes": min(exposed.get(key, 0.0), DAY_MINUTES),
+                "points_overflowed": overflowed.get(key, 0),
                 "sewer_overflows": sewer_events.get(key, 0),
                 "sewer_overflow_minutes": min(sewer_minutes.get(key, 0.0), DAY_MINUTES),
                 "cameras": counts["cameras"].get(community.id, 0),
@@ -138,6 +151,9 @@ def compute_daily(
             }
             row["failing"] = failing(row, limits)
             row["meets_standard"] = not row["failing"]
+            row["failing_static"] = [n for n in row["failing"] if n in STATIC_CRITERIA]
+            row["failing_daily"] = [n for n in row["failing"] if n not in STATIC_CRITERIA]
+            row["daily_ok"] = not row["failing_daily"]
             rows.append(row)
     frame = pd.DataFrame(rows, columns=COMMUNITY_COLUMNS)
     log.debug(
@@ -214,6 +230,78 @@ def town_summary(
     return pd.DataFrame(rows, columns=columns + [target_column(t) for t in limits.town_targets])
 
 
+TOWN_DAY_COLUMNS = [
+    "town",
+    "name",
+    "date",
+    "communities",
+    "meeting",
+    "share",
+    "points",
+    "points_cleared",
+    "clearance_rate",
+    "exposed_minutes",
+    "points_overflowed",
+    "pest_sites",
+    "pest_sites_on_schedule",
+    "failing",
+    "failing_static",
+    "failing_daily",
+    "failing_daily_only",
+]
+# Per town and day: sums of the communities' figures.
+_SUMMED = (
+    "points",
+    "points_cleared",
+    "exposed_minutes",
+    "points_overflowed",
+    "pest_sites",
+    "pest_sites_on_schedule",
+)
+
+
+def town_daily(
+    communities: pd.DataFrame, registry: Registry, limits: ComplianceThresholds
+) -> pd.DataFrame:
+    """Per town and day, from `compute_daily`'s rows: the communities meeting the standard
+    (count, share, targets), points and points cleared (clearance rate), exposed minutes,
+    points overflowed and pest sites on schedule summed, and how the failing communities
+    split: `failing_static` fail a static criterion, `failing_daily` a daily one,
+    `failing_daily_only` only daily ones (their registry facts hold)."""
+    tally: dict[tuple[str, date], dict[str, Any]] = {}
+    for row in communities.to_dict(orient="records"):
+        sums = tally.setdefault(
+            (row["town"], row["date"]),
+            {"communities": 0, "failing": 0, "failing_static": 0, "failing_daily": 0}
+            | dict.fromkeys(_SUMMED, 0),
+        )
+        sums["communities"] += 1
+        for column in _SUMMED:
+            sums[column] += row[column]
+        if not row["meets_standard"]:
+            sums["failing"] += 1
+            sums["failing_static"] += int(not row["static_ok"])
+            sums["failing_daily"] += int(not row["daily_ok"])
+    rows = []
+    for (town, day), sums in sorted(tally.items()):
+        share = (sums["communities"] - sums["failing"]) / sums["communities"]
+        out: dict[str, Any] = {
+            "town": town,
+            "name": registry.town_by_id[town].name,
+            "date": day,
+            **sums,
+            "meeting": sums["communities"] - sums["failing"],
+            "share": share,
+            "clearance_rate": sums["points_cleared"] / sums["points"] if sums["points"] else None,
+            "failing_daily_only": sums["failing"] - sums["failing_static"],
+        }
+        for target in limits.town_targets:
+            out[target_column(target)] = share >= target - 1e-9
+        rows.append(out)
+    targets = [target_column(t) for t in limits.town_targets]
+    return pd.DataFrame(rows, columns=TOWN_DAY_COLUMNS + targets)
+
+
 def target_column(target: float) -> str:
     return f"target_{round(target * 100):d}"
 
@@ -243,8 +331,9 @@ def _cleared(
 
 def _overflows(
     influx: InfluxClient, registry: Registry, scope: Scope, ids: set[str], at_ms: int
-) -> tuple[tuple[dict[DayKey, int], dict[DayKey, float]], ...]:
-    """(violations, minutes) per community-day for bin overflows, then sewer overflows."""
+) -> tuple[Totals, Totals, dict[DayKey, int]]:
+    """(violations, minutes) per community-day for bin overflows, then sewer overflows,
+    then the points with a bin overflow opened per community-day."""
     kinds = (ViolationKind.BIN_OVERFLOW, ViolationKind.SEWER_OVERFLOW)
     events = data.violation_events(influx, scope, [k.value for k in kinds], OVERFLOW_LOOKBACK_DAYS)
     window_start = day_start_ms(scope.first - timedelta(days=OVERFLOW_LOOKBACK_DAYS), scope.tz)
@@ -252,11 +341,12 @@ def _overflows(
         ViolationKind.BIN_OVERFLOW: point_community(registry),
         ViolationKind.SEWER_OVERFLOW: {o.id: o.community_id for o in registry.sewage_outlets},
     }
-    return tuple(
-        daily_totals(
-            events[events["kind"] == kind.value], subjects[kind], scope, ids, at_ms, window_start
-        )
-        for kind in kinds
+    of_kind = {kind: events[events["kind"] == kind.value] for kind in kinds}
+    bins, sewers = kinds
+    return (
+        daily_totals(of_kind[bins], subjects[bins], scope, ids, at_ms, window_start),
+        daily_totals(of_kind[sewers], subjects[sewers], scope, ids, at_ms, window_start),
+        opened_per_day(of_kind[bins], subjects[bins], scope, ids),
     )
 
 

@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from api.services.scope import Scope
-from core.localday import MS_PER_DAY, MS_PER_MINUTE, day_start_ms
+from core.localday import MS_PER_DAY, MS_PER_MINUTE, day_start_ms, local_date
 from core.schema import ViolationState
 
 DayKey = tuple[str, date]
@@ -73,3 +73,25 @@ def daily_totals(
                 counts[key] = counts.get(key, 0) + 1
                 minutes[key] = minutes.get(key, 0.0) + overlap / MS_PER_MINUTE
     return counts, minutes
+
+
+def opened_per_day(
+    events: pd.DataFrame,
+    subject_community: Mapping[str, str],
+    scope: Scope,
+    ids: set[str],
+) -> dict[DayKey, int]:
+    """Per (community, day): distinct subjects with a violation opened in the day."""
+    seen: set[tuple[str, date]] = set()
+    out: dict[DayKey, int] = {}
+    days = set(scope.days)
+    for opened, _, subject, tag in spans(events).values():
+        if opened is None:
+            continue
+        community = subject_community.get(subject, tag)
+        day = local_date(opened, scope.tz)
+        if community not in ids or day not in days or (subject, day) in seen:
+            continue
+        seen.add((subject, day))
+        out[(community, day)] = out.get((community, day), 0) + 1
+    return out

@@ -31,6 +31,8 @@ ADMINS = {Role.ADMIN}
 # (method, path, allowed roles); `{...}` are filled from the data set.
 ENDPOINTS = [
     ("GET", "/towns", READERS),
+    ("GET", "/towns/{town}/scorecard?from={date}&to={date}", READERS),
+    ("GET", "/scorecard?from={date}&to={date}", READERS),
     ("GET", "/communities", READERS),
     ("GET", "/communities/{community}", READERS),
     ("GET", "/communities/{community}/scorecard?from={date}&to={date}", READERS),
@@ -55,6 +57,7 @@ def filled(api_settings: Settings, case: Case) -> dict[str, str]:
     device = next(p.sensor.device_id for p in case.registry.collection_points if p.sensor)
     return {
         "community": case.spec["good"],
+        "town": case.registry.town_of(case.spec["good"]),
         "date": case.spec["date"],
         "month": case.spec["date"][:7],
         "device": device,

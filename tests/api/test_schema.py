@@ -31,6 +31,8 @@ OPERATIONS = [
     ("GET", "/health"),
     ("GET", "/keys"),
     ("GET", "/towns"),
+    ("GET", "/towns/{town_id}/scorecard"),
+    ("GET", "/scorecard"),
     ("GET", "/communities"),
     ("GET", "/communities/{community_id}"),
     ("GET", "/communities/{community_id}/scorecard"),
