@@ -58,20 +58,30 @@ def expected_compliance(case: Case, day: date) -> dict[str, dict[str, Any]]:
             c.class2_toilets >= 1 and c.green_space_ratio >= green_min and c.service_centre_m2 >= 80
         )
         availability = sum(shares) / len(shares) if shares else None
-        meets = (
+        daily_ok = (
             len(cleared) == len(points)
             and exposed == 0
             and events == 0
             and availability is not None
             and availability >= 0.95
             and on_schedule == len(sites)
-            and static_ok
         )
+        meets = daily_ok and static_ok
+        # Distinct points with a bin overflow opened within the day.
+        overflowed = {
+            v.tags["subject"]
+            for v in case.of("violation")
+            if v.tags["kind"] == "bin_overflow"
+            and v.tags["subject"] in point_ids
+            and v.fields["state"] == "open"
+            and start <= v.time_ms < end
+        }
         out[c.id] = {
             "points": len(points),
             "points_cleared": len(cleared),
             "clearance_rate": len(cleared) / len(points),
             "exposed_minutes": exposed,
+            "points_overflowed": len(overflowed),
             "sewer_overflows": events,
             "sewer_overflow_minutes": sewer_minutes,
             "cameras": len(cameras),
@@ -79,8 +89,36 @@ def expected_compliance(case: Case, day: date) -> dict[str, dict[str, Any]]:
             "pest_sites": len(sites),
             "pest_sites_on_schedule": on_schedule,
             "static_ok": static_ok,
+            "daily_ok": daily_ok,
             "meets_standard": meets,
         }
+    return out
+
+
+def expected_town_days(case: Case, days: list[date]) -> dict[tuple[str, date], dict[str, Any]]:
+    """Per (town, day): the communities' expected figures summed and counted."""
+    out: dict[tuple[str, date], dict[str, Any]] = {}
+    for day in days:
+        for community, row in expected_compliance(case, day).items():
+            town = case.registry.town_of(community)
+            sums = out.setdefault(
+                (town, day),
+                {"communities": 0, "meeting": 0, "points": 0, "points_cleared": 0,
+                 "exposed_minutes": 0.0, "points_overflowed": 0, "pest_sites": 0,
+                 "pest_sites_on_schedule": 0, "failing": 0, "failing_static": 0,
+                 "failing_daily": 0, "failing_daily_only": 0},
+            )  # fmt: skip
+            sums["communities"] += 1
+            for name in ("points", "points_cleared", "exposed_minutes", "points_overflowed",
+                         "pest_sites", "pest_sites_on_schedule"):  # fmt: skip
+                sums[name] += row[name]
+            if row["meets_standard"]:
+                sums["meeting"] += 1
+            else:
+                sums["failing"] += 1
+                sums["failing_static"] += not row["static_ok"]
+                sums["failing_daily"] += not row["daily_ok"]
+                sums["failing_daily_only"] += row["static_ok"]
     return out
 
 
