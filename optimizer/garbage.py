@@ -117,7 +117,7 @@ def plan_visits(
 
     Each visit comes before the fill reaches `deadline_fill_pct` (or, already there,
     within `urgent_within_s`). The day's last visit must also leave the point below
-    that fill until tomorrow's first service (`next_service_s`): a release time. When
+    `overnight_fill_pct` until tomorrow's first service (`next_service_s`): a release time. When
     one visit cannot be both before the deadline and after the release, the point gets
     two: the second in the last window, from the release on, the first before the
     deadline, at least `second_visit_gap_s` earlier and late enough that the refilling
@@ -139,9 +139,10 @@ def plan_visits(
     if not config.second_visits:
         return [] if cleared else [(before, None)]
     due = before[-1].close_s
-    release = fc.release_s(config.next_service_s, limit, after)
+    night = config.overnight_fill_pct
+    release = fc.release_s(config.next_service_s, night, after)
     if cleared:
-        if fc.fill_at(config.next_service_s, from_s, config.max_fill_pct) < limit:
+        if fc.fill_at(config.next_service_s, from_s, config.max_fill_pct) < night:
             return []
         return [(_windows(config, max(from_s, release), due) or before, None)]
     single = _windows(config, max(from_s, release), due)

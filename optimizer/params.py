@@ -139,9 +139,12 @@ class PlanningConfig:
     # Serve a point before its predicted fill reaches this (the safety margin below
     # `overflow_pct`: trucks run late by travel noise and slow service).
     deadline_fill_pct: float = 92.0
-    # After the day's last visit the point must stay below `deadline_fill_pct` until
+    # After the day's last visit the point must stay below `overnight_fill_pct` until
     # tomorrow's first realistic service, this clock time (the first window's end).
+    # Above the deadline: tomorrow's 03:30 plan sees the real fill and, if need be,
+    # serves the point in the first window.
     next_service_clock: str = "07:00"
+    overnight_fill_pct: float = 95.0
     # Fill left in a bin right after it is emptied.
     cleared_fill_pct: float = 3.0
     # Two visits of one point on a day start at least this far apart. False: every
@@ -183,6 +186,8 @@ class PlanningConfig:
             raise ValueError("at least one collection window is needed")
         if not self.cleared_fill_pct < self.deadline_fill_pct <= self.overflow_pct:
             raise ValueError("need cleared_fill_pct < deadline_fill_pct <= overflow_pct")
+        if not self.cleared_fill_pct < self.overnight_fill_pct <= self.max_fill_pct:
+            raise ValueError("need cleared_fill_pct < overnight_fill_pct <= max_fill_pct")
         if len(self.garbage_hourly) != 24 or min(self.garbage_hourly) <= 0:
             raise ValueError("garbage_hourly needs 24 positive values, one per hour")
         if any(f < 0 for _, f in self.weekend_factors):

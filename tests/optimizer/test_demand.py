@@ -1,11 +1,13 @@
-"""Fill forecast of a collection point: rate, fill at the plan's start, overflow time."""
+"""Fill forecast of a collection point: daily rate, hourly shape, weekend factor,
+overflow deadline, and the visits a point needs (release time, second visit)."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.registry import BinSize, CollectionPoint, District
-from optimizer.demand import forecast, registry_rate
+from core.registry import BinSize, CollectionPoint, District, PointCategory
+from optimizer.demand import PointForecast, daily_rate, forecast, registry_rate
+from optimizer.garbage import plan_visits
 from optimizer.params import PlanningConfig
 from optimizer.state import BinState
 
@@ -19,7 +21,34 @@ POINT = CollectionPoint(
 )
 DISTRICT = District()
 CONFIG = PlanningConfig()
-HOUR_MS = 3_600_000
+DAY_S = 86_400
+HOUR = 3600
+PLAN_AT = 3 * HOUR + 1800  # the morning plan, 03:30
+FRIDAY, SATURDAY = 4, 5
+
+
+def _forecast(
+    reading: BinState | None,
+    *,
+    start_s: int = 0,
+    point: CollectionPoint = POINT,
+    weekday: int | None = None,
+) -> PointForecast:
+    return forecast(
+        point,
+        reading,
+        DISTRICT,
+        CONFIG,
+        start_s=start_s,
+        start_ms=start_s * 1000,
+        day_end_s=DAY_S,
+        weekday=weekday,
+    )
+
+
+def _daily(pct: float) -> float:
+    """A hand-set rate (% an hour, the day's mean) for `pct` % a day."""
+    return pct / 24
 
 
 def test_registry_rate() -> None:
@@ -27,29 +56,134 @@ def test_registry_rate() -> None:
     assert registry_rate(POINT, DISTRICT) == pytest.approx(920 / 960 * 100 / 24)
 
 
+def test_shaped_forecast_integrates_to_the_daily_rate() -> None:
+    """Over 24 h the shaped forecast adds the daily rate; a night hour adds far less
+    than an evening hour, and the configured shape has a mean of 1."""
+    fc = _forecast(BinState(10.0, 0, _daily(60.0)))
+    assert fc.accumulated(0, DAY_S) == pytest.approx(60.0)
+    assert fc.accumulated(DAY_S, 2 * DAY_S) == pytest.approx(60.0)
+    assert fc.fill_at(DAY_S, 0, 130.0) == pytest.approx(70.0)
+    night = fc.accumulated(2 * HOUR, 3 * HOUR)
+    evening = fc.accumulated(19 * HOUR, 20 * HOUR)
+    assert night < 0.1 * 60 / 24 < 2 * 60 / 24 < evening
+    assert sum(CONFIG.garbage_shape) == pytest.approx(24)
+
+
 @pytest.mark.parametrize(
-    ("reading", "start_s", "fill", "overflow_s"),
+    ("category", "factor"),
+    [(PointCategory.RESIDENTIAL, 1.12), (PointCategory.MARKET, 1.25), (PointCategory.SCHOOL, 0.15)],
+)
+def test_weekend_factor_by_category(category: PointCategory, factor: float) -> None:
+    """On a Saturday a point collects its category's weekend factor times a weekday's garbage."""
+    point = POINT.model_copy(update={"category": category})
+    weekday = _forecast(None, point=point, weekday=FRIDAY).accumulated(0, DAY_S)
+    weekend = _forecast(None, point=point, weekday=SATURDAY).accumulated(0, DAY_S)
+    assert weekend / weekday == pytest.approx(factor)
+    # Friday's forecast already knows tomorrow is Saturday.
+    friday = _forecast(None, point=point, weekday=FRIDAY)
+    assert friday.accumulated(DAY_S, 2 * DAY_S) == pytest.approx(weekend)
+
+
+def test_history_weighed_against_the_registry() -> None:
+    """A week of history mostly decides the rate; a few night hours barely move the
+    registry's expectation; a weekend day's rise counts for its factor."""
+    prior = registry_rate(POINT, DISTRICT) * 24
+    week = BinState(50.0, 0, None, history_rise_pct=7 * 150.0, history_weekday_days=7.0)
+    assert daily_rate(POINT, week, DISTRICT, CONFIG) == pytest.approx((1050 + prior) / 8)
+    night = BinState(50.0, 0, None, history_rise_pct=0.5, history_weekday_days=0.01)
+    assert daily_rate(POINT, night, DISTRICT, CONFIG) == pytest.approx(prior, rel=0.01)
+    weekend = BinState(50.0, 0, None, history_rise_pct=112.0, history_weekend_days=1.0)
+    # 112 % on a Saturday is 100 % on a weekday, weighed 1.12 : 1 against the prior.
+    assert daily_rate(POINT, weekend, DISTRICT, CONFIG) == pytest.approx((112 + prior) / 2.12)
+
+
+@pytest.mark.parametrize(
+    ("reading", "start_s"),
     [
-        (BinState(50.0, 0, 10.0), 0, 50.0, 5 * 3600),  # 50 % + 10 %/h: full at 05:00
-        (BinState(50.0, 0, 10.0), 3600, 60.0, 5 * 3600),  # projected to the plan's start
-        (BinState(100.0, 0, 1.0), 0, 100.0, 0),  # already full: overflowing now
-        (BinState(10.0, 0, 1.0), 0, 10.0, None),  # not full before the day ends
-        (BinState(130.0, 0, None), 0, 130.0, 0),  # no rate measured: registry's rate
+        (BinState(50.0, 0, 10.0), 0),  # 240 %/day
+        (BinState(50.0, 0, 10.0), 8 * HOUR),  # projected to the plan's start
+        (BinState(20.0, 0, 1.0), 0),  # 24 %/day: not full before the day ends
+        (BinState(130.0, 0, None), 0),  # no rate measured: registry's rate, overflowing now
     ],
 )
-def test_forecast(reading: BinState, start_s: int, fill: float, overflow_s: int | None) -> None:
-    """Fill at the start from the last reading and its rate; overflow time when today."""
-    fc = forecast(
-        POINT, reading, DISTRICT, CONFIG, start_s=start_s, start_ms=start_s * 1000, day_end_s=86_400
-    )
-    assert fc.fill_pct == pytest.approx(fill)
-    assert fc.overflow_s == overflow_s
+def test_forecast_fill_and_overflow(reading: BinState, start_s: int) -> None:
+    """Fill at the start is the reading plus what the shape adds since; the overflow
+    time is when the forecast reaches 100 %, None when not today."""
+    fc = _forecast(reading, start_s=start_s)
+    assert fc.fill_pct == pytest.approx(min(130.0, reading.fill_pct + fc.accumulated(0, start_s)))
+    if fc.fill_pct >= 100:
+        assert fc.overflow_s == start_s
+    elif fc.overflow_s is None:
+        assert fc.fill_at(DAY_S, start_s, 200.0) < 100
+    else:
+        assert fc.fill_at(fc.overflow_s, start_s, 200.0) == pytest.approx(100.0, abs=0.01)
+
+
+def test_deadline_comes_before_the_overflow() -> None:
+    """The visit deadline (92 %) comes well before the predicted overflow."""
+    fc = _forecast(BinState(60.0, 0, _daily(80.0)), start_s=PLAN_AT)
+    deadline = fc.reaches(CONFIG.deadline_fill_pct, PLAN_AT, DAY_S)
+    assert fc.overflow_s is not None and deadline is not None
+    assert PLAN_AT < deadline < fc.overflow_s - 1800
+    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT)
+    assert windows[-1].close_s <= deadline
 
 
 def test_demand_is_capped_and_in_kg() -> None:
     """Demand = fill at the visit × volume × density, piled garbage capped at 130 %."""
-    fc = forecast(
-        POINT, BinState(50.0, 0, 10.0), DISTRICT, CONFIG, start_s=0, start_ms=0, day_end_s=86_400
-    )
-    assert fc.demand_kg(3600 * 2, 0, 130.0, 0.3) == 202  # 70 % of 960 L × 0.3
-    assert fc.demand_kg(3600 * 20, 0, 130.0, 0.3) == 375  # capped at 130 %
+    fc = _forecast(BinState(50.0, 0, _daily(48.0)))
+    fill = 50 + fc.accumulated(0, 12 * HOUR)
+    assert fc.demand_kg(12 * HOUR, 0, 130.0, 0.3) == pytest.approx(fill / 100 * 960 * 0.3, abs=1)
+    assert fc.demand_kg(DAY_S + 20 * HOUR, 0, 130.0, 0.3) == 375  # capped at 130 %
+
+
+def test_slow_point_gets_one_visit_any_time() -> None:
+    """A point filling 50 % a day: one visit, from the first window on."""
+    fc = _forecast(BinState(20.0, 0, _daily(50.0)), start_s=PLAN_AT)
+    ((windows, since),) = plan_visits(fc, CONFIG, PLAN_AT)
+    assert since is None
+    assert windows[0].open_s == 4 * HOUR
+
+
+def test_mid_speed_point_gets_a_release_time() -> None:
+    """A point filling 95 % a day, emptied at 05:00, would be over 95 % by tomorrow
+    07:00: its one visit may not start before the release, which leaves it below then."""
+    fc = _forecast(BinState(10.0, 0, _daily(95.0)), start_s=PLAN_AT)
+    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT)
+    earliest = windows[0].open_s
+    assert earliest > 7 * HOUR
+    tomorrow = CONFIG.next_service_s
+    assert CONFIG.cleared_fill_pct + fc.accumulated(5 * HOUR, tomorrow) > 95
+    assert CONFIG.cleared_fill_pct + fc.accumulated(earliest, tomorrow) <= 95 + 0.01
+    assert fc.fill_at(windows[-1].close_s, PLAN_AT, 130.0) <= CONFIG.deadline_fill_pct + 0.01
+
+
+def test_fast_point_gets_two_visits() -> None:
+    """A point filling 150 % a day: one visit before its deadline, a second in the
+    evening window, at least the configured gap later, that lasts until tomorrow."""
+    fc = _forecast(BinState(40.0, 0, _daily(150.0)), start_s=PLAN_AT)
+    (first, since), (second, since2) = plan_visits(fc, CONFIG, PLAN_AT)
+    assert since is None and since2 == first[0].open_s
+    assert fc.fill_at(first[-1].close_s, PLAN_AT, 130.0) <= CONFIG.deadline_fill_pct + 0.01
+    assert second[0].open_s - first[-1].close_s >= CONFIG.second_visit_gap_s
+    assert (second[0].open_s, second[-1].close_s) >= (19 * HOUR, 22 * HOUR)
+    tomorrow = CONFIG.next_service_s
+    assert CONFIG.cleared_fill_pct + fc.accumulated(second[0].open_s, tomorrow) <= 95 + 0.01
+
+
+def test_cleared_point_gets_a_second_visit_only_when_needed() -> None:
+    """Re-planning at 10:00: a point emptied at 05:00 that would not last the night
+    gets one more visit; a slow one none."""
+    start = 10 * HOUR
+    fast = _forecast(BinState(3.0, 5 * HOUR * 1000, _daily(150.0)), start_s=start)
+    ((windows, _),) = plan_visits(fast, CONFIG, start, cleared=True)
+    assert windows[0].open_s >= start
+    slow = _forecast(BinState(3.0, 5 * HOUR * 1000, _daily(60.0)), start_s=start)
+    assert plan_visits(slow, CONFIG, start, cleared=True) == []
+
+
+def test_fixed_schedule_never_plans_second_visits() -> None:
+    """With second visits off a fast point is visited once, before its deadline."""
+    fc = _forecast(BinState(40.0, 0, _daily(150.0)), start_s=PLAN_AT)
+    fixed = PlanningConfig(second_visits=False)
+    assert len(plan_visits(fc, fixed, PLAN_AT)) == 1

@@ -1,5 +1,6 @@
 """Garbage plans of a generated town: full coverage with the full fleet, named
-unserved points and extra trucks with half of it, overflow deadlines, re-planning."""
+unserved points and extra trucks with half of it, overflow deadlines, second
+visits, re-planning."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from core.dispatch import StopKind
 from core.localday import LocalDay, at_local
 from core.plans import PlanState, UnservedReason
-from core.registry import Registry
-from optimizer.garbage import DAY_S
+from core.registry import PointCategory, Registry
+from optimizer.garbage import DAY_S, clock_s
 from optimizer.params import PlanningConfig
 from optimizer.planning import plan_day
 from optimizer.state import BinState, DistrictState
@@ -43,7 +44,9 @@ def test_full_fleet_covers_every_point(district: Registry) -> None:
     points = {p.id for p in district.points_in(TOWN)}
     served = _served(record)
     assert record.state is PlanState.DONE
-    assert sorted(served) == sorted(points)
+    assert sorted(set(served)) == sorted(points)
+    assert len(served) == len(points) + record.kpis["second_visits"]
+    assert record.kpis["points_served"] == len(points)
     assert record.kpis["coverage_pct"] == 100.0
     assert record.unserved == []
     assert validate_plan(record.routes, district, DAY, CONFIG) == []
@@ -51,8 +54,12 @@ def test_full_fleet_covers_every_point(district: Registry) -> None:
 
 
 def test_half_fleet_names_unserved_and_extra_trucks(district: Registry) -> None:
-    """Half the trucks: the points left out are named with reasons and the plan asks for trucks."""
-    trucks = [t for t in district.trucks if t.town_id == TOWN]
+    """Half the trucks (the smallest, shortest shifts): the points left out are named
+    with reasons and the plan asks for trucks."""
+    trucks = sorted(
+        (t for t in district.trucks if t.town_id == TOWN),
+        key=lambda t: (clock_s(t.shift.end) - clock_s(t.shift.start), t.capacity_kg),
+    )
     kept = trucks[: len(trucks) // 2]
     half = district.model_copy(
         update={"trucks": [t for t in district.trucks if t.town_id != TOWN or t in kept]}
@@ -71,13 +78,66 @@ def test_half_fleet_names_unserved_and_extra_trucks(district: Registry) -> None:
 
 
 def test_point_predicted_to_overflow_is_reached_in_time(district: Registry) -> None:
-    """A bin at 80 % at midnight filling 4 %/h overflows at 05:00: it is served by then."""
+    """A bin at 70 % at midnight filling 100 % a day reaches 92 % before 09:00: its
+    visit starts in the first window, before that deadline."""
     point = district.points_in(TOWN)[5]
     start = LocalDay(DAY).start_ms
-    state = DistrictState(at_ms=start, bins={point.id: BinState(80.0, start, 4.0)})
+    state = DistrictState(at_ms=start, bins={point.id: BinState(70.0, start, 100 / 24)})
     record = plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=8)
-    (stop,) = [s for r in record.routes for s in r.stops if s.stop_id == point.id]
-    assert stop.eta_ms <= at_local(DAY, dt.time(5, 0))
+    (stop, *_) = [s for r in record.routes for s in r.stops if s.stop_id == point.id]
+    assert stop.eta_ms <= at_local(DAY, dt.time(7, 0))
+    assert validate_plan(record.routes, district, DAY, CONFIG) == []
+
+
+def _market(registry: Registry) -> str:
+    return next(p.id for p in registry.points_in(TOWN) if p.category is PointCategory.MARKET)
+
+
+def test_market_filling_fast_gets_two_visits(district: Registry) -> None:
+    """A market at 85 % at midnight filling 150 % a day is visited twice: before 92 % in
+    the morning and again in the evening so it lasts the night; both stops are
+    dispatched as the point, the second at least the configured gap after the first."""
+    market = _market(district)
+    start = LocalDay(DAY).start_ms
+    state = DistrictState(at_ms=start, bins={market: BinState(85.0, start, 150 / 24)})
+    record = plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=10)
+    visits = sorted(s.eta_ms for r in record.routes for s in r.stops if s.stop_id == market)
+    assert len(visits) == 2, record.unserved
+    first, second = visits
+    assert first <= at_local(DAY, dt.time(7, 0))
+    assert second >= at_local(DAY, dt.time(19, 0))
+    assert second - first >= CONFIG.second_visit_gap_s * 1000
+    assert "~" not in "".join(_served(record))
+    assert record.kpis["second_visits"] == 1
+    assert record.kpis["points_served"] == len(district.points_in(TOWN))
+    assert validate_plan(record.routes, district, DAY, CONFIG) == []
+
+
+def test_replan_keeps_the_second_visit_of_a_point_cleared_this_morning(
+    district: Registry,
+) -> None:
+    """Re-planning at 10:00: the market emptied at 05:00 fills 150 % a day, so it still
+    gets its evening visit; a slow point cleared at 05:00 is not visited again."""
+    market = _market(district)
+    slow = next(p.id for p in district.points_in(TOWN) if p.id != market)
+    cleared_ms = at_local(DAY, dt.time(5, 0))
+    from_ms = at_local(DAY, dt.time(10, 0))
+    state = DistrictState(
+        at_ms=from_ms,
+        bins={
+            market: BinState(3.0, cleared_ms, None, history_rise_pct=750.0, history_weekday_days=5),
+            slow: BinState(3.0, cleared_ms, None, history_rise_pct=250.0, history_weekday_days=5),
+        },
+        cleared={market: cleared_ms, slow: cleared_ms},
+    )
+    record = plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=10, from_ms=from_ms)
+    served = _served(record)
+    assert served.count(market) == 1
+    assert slow not in served
+    assert record.kpis["points_total"] == len(district.points_in(TOWN)) - 2
+    assert record.kpis["second_visits"] == 1
+    from_s = (from_ms - LocalDay(DAY).start_ms) // 1000
+    assert validate_plan(record.routes, district, DAY, CONFIG, from_s=from_s) == []
 
 
 def test_replan_rest_of_day_after_breakdown(district: Registry) -> None:

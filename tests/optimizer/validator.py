@@ -122,13 +122,24 @@ def validate_plan(
     *,
     from_s: int = 0,
 ) -> list[str]:
+    """Every broken rule of the plan: each route's, and visits per subject: a site at
+    most once, a collection point at most twice (a second visit, the two starting at
+    least `config.second_visit_gap_s` apart, none when second visits are off)."""
     problems = []
-    seen: set[str] = set()
+    starts: dict[str, list[int]] = {}
     for r in routes:
         problems += validate_route(r, registry, day, config, from_s=from_s)
         for x in r.stops:
             if x.kind in (StopKind.POINT, StopKind.SITE):
-                if x.stop_id in seen:
-                    problems.append(f"{x.stop_id} is visited twice")
-                seen.add(x.stop_id)
+                starts.setdefault(f"{x.kind.value}:{x.stop_id}", []).append(x.eta_ms // 1000)
+    for key, times in starts.items():
+        kind, _, subject = key.partition(":")
+        allowed = 2 if kind == StopKind.POINT.value and config.second_visits else 1
+        if len(times) > allowed:
+            problems.append(f"{subject} is visited {len(times)} times")
+        elif len(times) == 2 and abs(times[1] - times[0]) < config.second_visit_gap_s:
+            problems.append(
+                f"{subject}'s two visits start {abs(times[1] - times[0])} s apart, "
+                f"less than {config.second_visit_gap_s} s"
+            )
     return problems
