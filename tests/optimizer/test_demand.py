@@ -123,7 +123,8 @@ def test_deadline_comes_before_the_overflow() -> None:
     """The visit deadline (92 %) comes well before the predicted overflow."""
     fc = _forecast(BinState(60.0, 0, _daily(80.0)), start_s=PLAN_AT)
     deadline = fc.reaches(CONFIG.deadline_fill_pct, PLAN_AT, DAY_S)
-    assert fc.overflow_s is not None and deadline is not None
+    assert fc.overflow_s is not None
+    assert deadline is not None
     assert PLAN_AT < deadline < fc.overflow_s - 1800
     ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT)
     assert windows[-1].close_s <= deadline
@@ -163,7 +164,8 @@ def test_fast_point_gets_two_visits() -> None:
     evening window, at least the configured gap later, that lasts until tomorrow."""
     fc = _forecast(BinState(40.0, 0, _daily(150.0)), start_s=PLAN_AT)
     (first, since), (second, since2) = plan_visits(fc, CONFIG, PLAN_AT)
-    assert since is None and since2 == first[0].open_s
+    assert since is None
+    assert since2 == first[0].open_s
     assert fc.fill_at(first[-1].close_s, PLAN_AT, 130.0) <= CONFIG.deadline_fill_pct + 0.01
     assert second[0].open_s - first[-1].close_s >= CONFIG.second_visit_gap_s
     assert (second[0].open_s, second[-1].close_s) >= (19 * HOUR, 22 * HOUR)
