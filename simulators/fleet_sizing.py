@@ -116,9 +116,14 @@ class SizingFigures:
         share = self.large_truck_share
         return share * LARGE_TRUCK[0] + (1 - share) * SMALL_TRUCK[0]
 
+    @property
+    def h_per_km(self) -> float:
+        """Hours to drive one great-circle kilometre on the roads."""
+        return self.detour / self.speed_kmh
+
     def drive_h(self, km: float) -> float:
         """Hours to drive a great-circle distance on the roads."""
-        return km * self.detour / self.speed_kmh
+        return km * self.h_per_km
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +285,7 @@ def size_town(
     visits = 1 + twice.astype(np.int64)
     bins = np.array([sum(b.count for b in p.bins) for p in points], dtype=np.float64)
     service_h = visits * (f.service_s_per_point + f.service_s_per_bin * bins) / 3600
-    legs_h = f.drive_h(LEG_PER_NEAREST * nearest_neighbour_km(coords)) * visits if points else 0
+    legs_h = LEG_PER_NEAREST * nearest_neighbour_km(coords) * f.h_per_km * visits if points else 0
     serving = service_h + legs_h
     serving_h = float(np.sum(serving))
     second_h = float(np.sum(np.where(twice, serving / 2, 0.0)))
@@ -289,7 +294,7 @@ def size_town(
     unload_h = [s.unload_min / 60 for s in stations] or [f.unload_min_default / 60]
     if points:
         station_km = nearest_km(coords, bases)
-        trip_h = 2 * f.drive_h(station_km) + min(unload_h)
+        trip_h = 2 * station_km * f.h_per_km + min(unload_h)
         tonnage_kg = float(busy_kg.sum())
         mean_trip_h = float(np.dot(trip_h, busy_kg) / max(1.0, tonnage_kg))
         depot_km = float(nearest_km(coords, [(d.lat, d.lon) for d in depots]).mean())
@@ -349,7 +354,7 @@ def _size_crews(
         return 0.0, 0.0, free_hours(PEST_SHIFT, f.meal_windows), f.min_crews
     coords = [(s.lat, s.lon) for s in sites]
     per_day = np.array([1 / s.cycle_days_peak for s in sites])
-    leg_h = f.drive_h(LEG_PER_NEAREST * nearest_neighbour_km(coords))
+    leg_h = LEG_PER_NEAREST * nearest_neighbour_km(coords) * f.h_per_km
     visit_h = np.array([s.service_min / 60 for s in sites]) + leg_h
     visits = float(per_day.sum())
     needed = float(np.dot(per_day, visit_h))
