@@ -81,7 +81,7 @@ def describe(label: str, report: DayReport, stored: int) -> float:
     sim, ing = report.simulation, report.ingest
     lost = sim.acknowledged - (ing.written + ing.deadlettered)
     # End to end: from the first message published to the last one in InfluxDB.
-    rate = sim.published / (report.phase_s["simulated day"] + report.phase_s["ingest catch-up"])
+    rate = sim.published / (report.phase_s["simulated days"] + report.phase_s["ingest catch-up"])
     print(
         f"{label}: wall {report.wall_s:.0f} s ("
         + ", ".join(f"{k} {v:.0f} s" for k, v in report.phase_s.items())

@@ -22,13 +22,16 @@ from zoneinfo import ZoneInfo
 
 from core.influx import InfluxClient
 from core.localday import MS_PER_HOUR, LocalDay
-from core.registry import Registry, load_registry, save_registry
+from core.registry import Registry, save_registry
 from core.settings import Settings, get_settings
 from simulators.district import generate_district
 from simulators.faults import Breakdown, FaultConfig
+from simulators.truth import read_truth_log
+from yiju.day_kpis import DayKpis
 from yiju.day_report import format_summary
 from yiju.district_cli import summary_table
 from yiju.district_day import DayOptions, DayReport, DistrictDay
+from yiju.failure_causes import explain
 from yiju.localservices import LocalStack
 from yiju.localservices.influxdb import InfluxService
 from yiju.paths import default_registry_path
@@ -46,7 +49,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--date", type=date.fromisoformat, help="the simulated local day (default: tomorrow)"
+        "--date",
+        type=date.fromisoformat,
+        help="the simulated local day (default: the most recent whole day, yesterday)",
     )
     parser.add_argument(
         "--speed",
@@ -72,14 +77,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def prepare_district(settings: Settings, scale: float, seed: int) -> Registry:
-    """The demo's district file, regenerated when scale or seed changed."""
+    """The demo's district, generated afresh (about a second at scale 1) so it always
+    matches this version of the generator, and saved where every part reads it."""
     path = default_registry_path(settings)
-    if path.exists():
-        existing = load_registry(path)
-        gen = existing.district.generator
-        if gen.get("scale") == scale and gen.get("seed") == seed:
-            log.info("using the district in %s (scale %s, seed %s)", path, scale, seed)
-            return existing
     registry = generate_district(scale=scale, seed=seed)
     save_registry(registry, path)
     log.info("generated the district (scale %s, seed %s) into %s", scale, seed, path)
@@ -130,6 +130,17 @@ def print_report(report: DayReport, registry: Registry) -> None:
     print()
     print(format_summary(report.figures, registry))
     print()
+    print(format_kpis(report.kpis))
+    faults = read_truth_log(report.options.truth_path)[1] if report.options.truth_path else []
+    causes = explain(report.kpis.day, report.kpis.failing_reasons, faults, registry)
+    if causes:
+        print("  why the others fail:")
+        for community, lines in causes.items():
+            name = registry.community_by_id[community].name
+            print(f"    {community} {name}:")
+            for text in lines:
+                print(f"      {text}")
+    print()
     print("Routes:")
     for plan in (report.garbage_plan, report.pest_plan, *report.replans):
         k = plan.kpis
@@ -148,6 +159,24 @@ def print_report(report: DayReport, registry: Registry) -> None:
         f"wall time {report.wall_s:.0f} s ("
         + ", ".join(f"{k} {v:.0f} s" for k, v in report.phase_s.items())
         + f"), peak memory {report.peak_rss_mb:,.0f} MB"
+    )
+
+
+def format_kpis(k: DayKpis) -> str:
+    """The day's figures of the standard, as the week benchmark prints them."""
+    return "\n".join(
+        [
+            f"The day against the standard ({k.day}):",
+            f"  daily clearance {k.points_cleared}/{k.points} ({k.clearance:.1%}); points that "
+            f"overflowed {k.points_overflowed}; exposed garbage {k.exposed_minutes:,.0f} "
+            "point-minutes",
+            f"  pest control: {k.pest_due} sites due, {k.pest_visited_on_time} visited on time, "
+            f"{k.pest_overdue} overdue",
+            f"  trucks: {k.truck_km:,.0f} km, {k.truck_hours:,.1f} truck-hours; planning "
+            f"{k.plan_s:.0f} s; {k.unserved_named} stops named unserved",
+            f"  communities meeting the standard {k.meeting_standard}/{k.communities}; failing "
+            f"on static criteria {k.failing_static}, on daily ones only {k.failing_daily}",
+        ]
     )
 
 
