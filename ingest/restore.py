@@ -84,12 +84,15 @@ def load_state(client: InfluxClient) -> RestoredState:
     ):
         state.site_visit[site] = int(row["time"])
 
+    # The rules' clock resumes from the field's telemetry. Pest visits are left out:
+    # they may be records imported from a contractor's books (the running start), and
+    # a clock started from those would judge the days before the field reported at all
+    # (every point not cleared, every camera silent).
     stamps = [
         *state.sensor_seen.values(),
         *(ts for ts, _ in state.point_fill.values()),
         *state.point_cleared.values(),
         *(ts for ts, _ in state.camera.values()),
-        *state.site_visit.values(),
     ]
     latest = max(stamps, default=0)
     state.watermark = latest or None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 
 import pytest
 
@@ -12,9 +13,11 @@ from core.influx import InfluxClient, series_values
 from core.registry import Registry
 from core.settings import Settings
 from ingest.alerts import parse_alert
+from ingest.restore import load_state
 from tests.conftest import MqttFactory
 from tests.ingest.conftest import ServiceFactory
 from tests.ingest.helpers import Publisher, bin_messages, count
+from yiju.running_start import import_pest_history, pest_history
 
 T0 = 1_767_225_600_000  # 2026-01-01 08:00 Asia/Shanghai
 
@@ -159,3 +162,15 @@ def test_restart_restores_open_violations_from_influxdb(
     ]
     assert rows[0]["violation_id"] == rows[1]["violation_id"]
     assert (second.counters().violations_opened, second.counters().violations_closed) == (0, 1)
+
+
+def test_imported_pest_records_do_not_start_the_rules_clock(
+    influx_db: InfluxClient, small_district: Registry
+) -> None:
+    """Visit records imported before the field reports leave the restored clock unset, so
+    the first telemetry starts it (no cut-off or camera check for the days before)."""
+    visits = pest_history(small_district, date(2026, 7, 15), seed=1)
+    import_pest_history(influx_db, small_district, visits)
+    state = load_state(influx_db)
+    assert state.site_visit == visits
+    assert state.watermark is None
