@@ -51,7 +51,8 @@ def test_every_point_and_truck_in_exactly_one_sector(
     """The sectors partition the town's points and trucks."""
     points = [s.id for t in sectors for s in t.problem.stops]
     trucks = [v.id for t in sectors for v in t.problem.vehicles]
-    assert len(sectors) == 11
+    # Shishan's 41 sized trucks (10 double, 31 early) at ~3 per sector; 11 with the old 34.
+    assert len(sectors) == 14
     assert sorted(points) == sorted(p.id for p in district.points_in(TOWN))
     assert sorted(trucks) == sorted(t.id for t in district.trucks if t.town_id == TOWN)
 
