@@ -152,6 +152,9 @@ def main() -> int:
     parser.add_argument("--breakdowns-per-day", type=int, default=1)
     parser.add_argument("--ingest-workers", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true", help="run yiju only")
+    parser.add_argument(
+        "--keep", type=Path, help="keep each policy's plans and data under this folder"
+    )
     args = parser.parse_args()
     if args.days < 1:
         parser.error("--days must be at least 1")
@@ -162,8 +165,9 @@ def main() -> int:
     policies = ("yiju",) if args.no_baseline else POLICIES
     reports: dict[str, RunReport] = {}
     with tempfile.TemporaryDirectory(prefix="yiju-week-") as tmp:
+        folder = args.keep or Path(tmp)
         for policy in policies:
-            reports[policy] = run_policy(policy, args.scale, args, Path(tmp))
+            reports[policy] = run_policy(policy, args.scale, args, folder)
             describe(reports[policy])
     yiju = reports["yiju"]
     if "baseline" in reports:

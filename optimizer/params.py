@@ -138,7 +138,7 @@ class PlanningConfig:
     urgent_within_s: int = 2 * 3600
     # Serve a point before its predicted fill reaches this (the safety margin below
     # `overflow_pct`: trucks run late by travel noise and slow service).
-    deadline_fill_pct: float = 92.0
+    deadline_fill_pct: float = 96.0
     # After the day's last visit the point must stay below `overnight_fill_pct` until
     # tomorrow's first realistic service, this clock time (the first window's end).
     # Above the deadline: tomorrow's 03:30 plan sees the real fill and, if need be,

@@ -85,6 +85,9 @@ class SizingFigures:
     # A point whose busy-day garbage exceeds this share of its bins gets two visits.
     second_visit_fill: float = 0.85
     spare_share: float = 0.10
+    # Spare morning hours kept for a breakdown (one that strikes early loses a whole
+    # morning), as a share of one early shift's hours.
+    breakdown_reserve: float = 1.0
     min_trucks: int = 2
     min_crews: int = 1
     large_truck_share: float = 0.45
@@ -312,14 +315,24 @@ def size_town(
     pm_h = shift_hours(DOUBLE_SHIFT_PM, f.collection_windows).work_h(serving_share)
     if keep * early_h <= per_shift_h:
         raise ValueError(f"town {town_id}: the depot legs alone fill a shift; check its depots")
-    # Second visits (with their share of the unloading) in the double trucks' afternoons.
+    # Every truck serves the morning rounds (its early shift, or a double truck's
+    # morning half): each point's first visit stays there day after day, because a
+    # point served at a time today must be served about then tomorrow, before it
+    # fills, and cannot drift later. So the first visits alone size the mornings.
     second_work_h = second_h / serving_share
-    doubles = math.ceil(second_work_h / (keep * pm_h)) if second_work_h > 0 else 0
-    # Early trucks for the rest, so that needed <= keep × offered, legs included.
-    left_h = work_h + doubles * (per_shift_h - keep * double_h)
-    earlies = max(0, math.ceil(left_h / (keep * early_h - per_shift_h)))
-    earlies = max(earlies, f.min_trucks - doubles)
-    trucks = doubles + earlies
+    first_work_h = work_h - second_work_h
+    morning_h = keep * early_h - per_shift_h
+    trucks = max(f.min_trucks, math.ceil(first_work_h / morning_h))
+    # A truck that breaks down early in the morning leaves its whole round: the
+    # others' spare must take it (at a small town 10 % of a few trucks would not).
+    while trucks * (early_h - per_shift_h) - first_work_h < f.breakdown_reserve * early_h:
+        trucks += 1
+    # Double-shifted trucks for the second visits (their afternoon and evening half)
+    # and at least one per town for the evening window and the re-plan after a
+    # breakdown; the rest work the early shift.
+    doubles = max(1, math.ceil(second_work_h / (keep * pm_h))) if second_work_h > 0 else 1
+    doubles = min(doubles, trucks)
+    earlies = trucks - doubles
     needed_h = work_h + trucks * per_shift_h
     offered_h = doubles * double_h + earlies * early_h
 
