@@ -109,8 +109,23 @@ def _windows(config: PlanningConfig, from_s: int, deadline: int | None) -> tuple
 Visit = tuple[tuple[TimeWindow, ...], int | None]
 
 
+def _usual_clock_s(reading: BinState | None, from_ms: int, from_s: int) -> int | None:
+    """The clock time (seconds of the day) of the point's clearance yesterday, when it
+    was cleared yesterday; None otherwise."""
+    if reading is None or reading.last_cleared_ms is None:
+        return None
+    since_s = (from_ms - reading.last_cleared_ms) // 1000
+    yesterday_s = from_s - since_s + DAY_S  # its clock time, as seconds of today
+    return int(yesterday_s) if 0 <= yesterday_s < DAY_S and since_s > from_s else None
+
+
 def plan_visits(
-    fc: PointForecast, config: PlanningConfig, from_s: int, *, cleared: bool = False
+    fc: PointForecast,
+    config: PlanningConfig,
+    from_s: int,
+    *,
+    cleared: bool = False,
+    usual_s: int | None = None,
 ) -> list[Visit]:
     """The visits a point needs today and the windows of each (pure; see docs/optimizer.md,
     "Preventing exposure").
@@ -146,6 +161,12 @@ def plan_visits(
             return []
         return [(_windows(config, max(from_s, release), due) or before, None)]
     single = _windows(config, max(from_s, release), due)
+    if single and usual_s is not None:
+        # Keep to yesterday's round: not much earlier than yesterday's clearance, so
+        # points do not drift towards the first window day after day (crowding it and
+        # calling out more trucks); the deadline still rules when it is earlier.
+        steady = _windows(config, max(from_s, release, usual_s - config.keep_round_s), due)
+        single = steady or single
     if single:
         return [(single, None)]
     last = left[-1]
@@ -200,7 +221,13 @@ def _point_stops(
             day_end_s=DAY_S,
             weekday=weekday,
         )
-        visits = plan_visits(fc, config, from_s, cleared=was_cleared)
+        visits = plan_visits(
+            fc,
+            config,
+            from_s,
+            cleared=was_cleared,
+            usual_s=_usual_clock_s(reading, from_ms, from_s),
+        )
         if not visits and not was_cleared:
             unserved.append(
                 Unserved(
@@ -221,6 +248,36 @@ def _point_stops(
             demand = visit.demand_at(windows[-1].close_s, from_s, config, density)
             stops.append(dataclasses.replace(visit, demand_kg=demand))
     return stops, unserved
+
+
+def _within_shifts(
+    stops: list[_PointStop], trucks: list[Truck], from_s: int, town_id: str
+) -> tuple[list[_PointStop], list[Unserved]]:
+    """The visits cut to the hours some truck is on shift; a visit whose windows all
+    fall outside them (an evening visit when only morning trucks are left after a
+    breakdown) is named unserved instead of reaching the solver."""
+    spans = [w for w in (shift_window(t.shift, from_s) for t in trucks) if w is not None]
+    if not spans:
+        return stops, []
+    lo, hi = min(w.open_s for w in spans), max(w.close_s for w in spans)
+    kept, unserved = [], []
+    for s in stops:
+        windows = tuple(c for c in (w.clip(lo, hi) for w in s.windows) if c is not None)
+        if windows:
+            kept.append(dataclasses.replace(s, windows=windows) if windows != s.windows else s)
+            continue
+        second = "second visit: " if s.stop_id != s.point.id else ""
+        unserved.append(
+            Unserved(
+                s.point.id,
+                StopKind.POINT,
+                UnservedReason.TIME_WINDOW,
+                f"{second}no truck of {town_id} is on shift in its collection windows",
+                s.point.community_id,
+                town_id,
+            )
+        )
+    return kept, unserved
 
 
 def _station_trip_s(
@@ -335,10 +392,12 @@ def garbage_tasks(
     cleared: frozenset[str] = frozenset(),
     use_positions: bool = False,
     day: date | None = None,
+    borrowed: frozenset[str] = frozenset(),
 ) -> tuple[list[PlanTask], list[Unserved], int, int]:
     """Routing tasks for one town; returns (tasks, unserved known before solving,
     points to serve, trucks available). Points cleared today get only the second visit
-    they may need; `day` (the planned date) applies the weekend factors."""
+    they may need; `day` (the planned date) applies the weekend factors. `borrowed`:
+    trucks of other towns lent for this plan (a re-plan after a breakdown)."""
     done = dict(state.cleared)
     for p in cleared:
         done.setdefault(p, from_ms)  # cleared earlier today, time unknown: assume now
@@ -357,7 +416,9 @@ def garbage_tasks(
     trucks = [
         t
         for t in registry.trucks
-        if t.town_id == town_id and t.id not in excluded and shift_window(t.shift, from_s)
+        if (t.town_id == town_id or t.id in borrowed)
+        and t.id not in excluded
+        and shift_window(t.shift, from_s)
     ]
     if not trucks:
         for s in stops:
@@ -378,6 +439,8 @@ def garbage_tasks(
         (registry.depot_by_id[t.depot_id].lat, registry.depot_by_id[t.depot_id].lon, 15 * 60)
         for t in trucks
     ]
+    stops, off_shift = _within_shifts(stops, trucks, from_s, town_id)
+    unserved += off_shift
     sectors = _sectors(stops, trucks, (town.lat, town.lon), unload_at, config, from_s)
     if not stations:
         log.warning("%s has no transfer station: trucks unload at their depots", town_id)
@@ -425,7 +488,8 @@ def garbage_tasks(
         min_cap = min(t.capacity_kg for t in sector_trucks)
         copies = math.ceil(demand / max(1.0, min_cap)) + len(sector_trucks) + 1
         problem = builder.build(provider, station_copies=copies)
-        tasks.append(PlanTask(town_id, problem, SolveParams(time_limit_s=time_limit_s)))
+        params = SolveParams(time_limit_s=time_limit_s, vehicle_cost=config.truck_fixed_cost_m)
+        tasks.append(PlanTask(town_id, problem, params))
     log.info(
         "%s: %d points to clear (%d already cleared), %d second visits, %d trucks, %d sectors",
         town_id,

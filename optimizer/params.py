@@ -149,6 +149,9 @@ class PlanningConfig:
     cleared_fill_pct: float = 3.0
     # Two visits of one point on a day start at least this far apart. False: every
     # point once, before its deadline, with no release time (a fixed schedule).
+    # A point cleared yesterday is served no earlier than this before yesterday's
+    # clearance time, unless its deadline is earlier (a steady round, see garbage.py).
+    keep_round_s: int = 3600
     second_visit_gap_s: int = 4 * 3600
     second_visits: bool = True
     # Hourly shape of garbage put out and the weekend factor per category (see above).
@@ -167,6 +170,10 @@ class PlanningConfig:
     pest_horizon_days: int = 3
     pest_prize: int = 50_000
     pest_violation_boost: float = 3.0
+    # What sending one more truck out costs, in metres of driving: without it the
+    # solver spreads a town over every truck on shift (each with its own depot legs
+    # and part-loaded unloading trips); with it, it uses fewer trucks when they can.
+    truck_fixed_cost_m: int = 15_000
     # Decomposition: about this many trucks per sector solved together.
     trucks_per_sector: int = 3
     workers: int = 2
@@ -178,6 +185,8 @@ class PlanningConfig:
             raise ValueError("service times must be >= 0")
         if not 0 < self.overflow_pct <= self.max_fill_pct:
             raise ValueError("need 0 < overflow_pct <= max_fill_pct")
+        if self.truck_fixed_cost_m < 0:
+            raise ValueError("truck_fixed_cost_m must be >= 0")
         if self.trucks_per_sector < 1 or self.workers < 1:
             raise ValueError("trucks_per_sector and workers must be >= 1")
         if self.pest_horizon_days < 0:

@@ -119,6 +119,7 @@ def plan_day(
     already_cleared: Iterable[str] = (),
     from_ms: int | None = None,
     excluded_vehicles: Iterable[str] = (),
+    borrowed_vehicles: Iterable[str] = (),
     config: PlanningConfig | None = None,
     provider: DistanceMatrixSource | None = None,
     plan_id: str | None = None,
@@ -128,7 +129,9 @@ def plan_day(
     `from_ms` re-plans the rest of the day: vehicles start then (at their last
     known position when the state has one), points in `already_cleared` or
     cleared per the state are left out, and `excluded_vehicles` (a broken-down
-    truck) get no route.
+    truck) get no route. `borrowed_vehicles`: trucks of other towns lent to the
+    planned town (`town_id`) for the rest of the day, as a dispatcher does when a
+    breakdown leaves more than the town's own spare can take.
     """
     started = time.monotonic()
     config = config or PlanningConfig()
@@ -159,6 +162,7 @@ def plan_day(
                 from_ms=start_ms,
                 time_limit_s=budget,
                 excluded=frozenset(excluded_vehicles),
+                borrowed=frozenset(borrowed_vehicles) if town_id else frozenset(),
                 cleared=frozenset(already_cleared),
                 use_positions=from_ms is not None,
                 day=day,

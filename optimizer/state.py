@@ -40,6 +40,8 @@ class BinState:
     history_rise_pct: float = 0.0
     history_weekday_days: float = 0.0
     history_weekend_days: float = 0.0
+    # The point's last clearance within the history window (epoch ms), if any.
+    last_cleared_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +202,9 @@ def read_state(
             # A clearance in between resets the fill: no rate across it.
             if ts - t0 >= 30 * 60_000 and fill >= f0 and (clear_ts is None or clear_ts <= t0):
                 rate = (fill - f0) / ((ts - t0) / MS_PER_HOUR)
-        state.bins[point_id] = BinState(fill, ts, rate, rise, work, rest)
+        past = clearances.get(point_id)
+        last_cleared = max(t for t, _ in past) if past else None
+        state.bins[point_id] = BinState(fill, ts, rate, rise, work, rest, last_cleared)
     state.cleared = {p: int(r["time"]) for p, r in cleared.items()}
     visits = _last_by(
         client,

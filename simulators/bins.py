@@ -2,7 +2,8 @@
 
 Garbage per point follows its served population (the district's kg per resident
 and day, markets and schools heavier), an hourly profile with meal peaks,
-weekday/weekend differences and noise. Fill is the garbage volume over the
+weekday/weekend differences, market days at market points, festival days
+(`simulators/profiles.py`), a per-point day-to-day factor and noise. Fill is the garbage volume over the
 bins' volume and may pass 100 % (garbage piled beside full bins) up to 200 %.
 Sensors report `fill_pct` (with temperature and battery) every interval,
 immediately when fill crosses 90 %, and right when a truck empties the point.
@@ -16,16 +17,19 @@ from collections.abc import Sequence
 import numpy as np
 
 from core.localday import MS_PER_DAY, MS_PER_MINUTE
-from core.registry import CollectionPoint, District
+from core.registry import CollectionPoint, District, PointCategory
 from simulators.faults import FaultKind
 from simulators.messages import Outbound
 from simulators.profiles import (
     CATEGORY_FACTOR,
+    FESTIVALS,
     GARBAGE_HOURLY,
+    MARKET_DAY_FACTOR,
     WEEKEND_FACTOR,
     LocalTime,
     ambient_c,
     hourly,
+    is_market_day,
 )
 from simulators.sensors import FieldRun, SensorField, nudge
 
@@ -92,6 +96,7 @@ class BinField(SensorField):
         )
         self.pct_per_ms = kg / district.garbage_density_kg_per_l / volume * 100 / MS_PER_DAY
         self.weekend = np.array([WEEKEND_FACTOR[p.category] for p in points])
+        self.is_market = np.array([p.category is PointCategory.MARKET for p in points])
         self.fill = self._steady_start(start_ms, clock, rng)
         self.temp_offset = rng.normal(1.5, 0.8, self.n)
         self.day_factor = np.ones(self.n)
@@ -154,6 +159,14 @@ class BinField(SensorField):
                 f"bin fire for {minutes:.0f} min, +{peak:.0f} °C",
             )
 
+    def _calendar_factor(self, ts_ms: int) -> np.ndarray:
+        """The day's festival factor for every point, and market days at markets."""
+        local = self.clock.local(ts_ms)
+        factor = np.full(self.n, FESTIVALS.get(local.date().isoformat(), 1.0))
+        if is_market_day(local.day):
+            factor = np.where(self.is_market, factor * MARKET_DAY_FACTOR, factor)
+        return factor
+
     def clear(self, point_id: str, ts: int) -> bool:
         """A truck empties the point at `ts` (within the coming step); False if unknown."""
         i = self.index.get(point_id)
@@ -168,7 +181,7 @@ class BinField(SensorField):
         day = (t0 + self.clock.offset_ms) // MS_PER_DAY
         if day != self._day:  # a new local day: new daily variation, new weekday
             self._day = day
-            self.day_factor = rng.lognormal(0, 0.15, self.n)
+            self.day_factor = rng.lognormal(0, 0.15, self.n) * self._calendar_factor(t0)
             self._month = self.clock.month(t0)
         mid = (t0 + t1) // 2
         week = self.weekend if self.clock.is_weekend(mid) else 1.0

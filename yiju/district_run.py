@@ -45,6 +45,7 @@ from dashboards.seed import seed as seed_dashboards
 from ingest.service import IngestService
 from ingest.stats import IngestCounters
 from optimizer.baseline import fixed_schedule, for_day
+from optimizer.distance import great_circle_m
 from optimizer.planning import plan_day
 from optimizer.publish import dispatch_routes, store_route_stops
 from optimizer.state import read_state
@@ -56,6 +57,8 @@ from yiju.running_start import import_pest_history, pest_history
 log = logging.getLogger("yiju.demo")
 
 Policy = Literal["yiju", "baseline"]
+# Trucks of other towns a re-plan after a breakdown may borrow.
+LEND_TRUCKS = 2
 POLICIES: tuple[Policy, ...] = ("yiju", "baseline")
 
 
@@ -71,6 +74,10 @@ class RunOptions:
     faults: FaultConfig = field(default_factory=FaultConfig)
     # When the dispatcher plans each day (local time), with the night's readings in.
     morning_plan_at: str = "03:30"
+    # yiju only: a second look in the afternoon, from the day's readings, for points
+    # filling faster than forecast (a day's garbage varies ±15 % per point): those that
+    # would not last until tomorrow's round get an evening visit. None: no second look.
+    afternoon_replan_at: str | None = "16:00"
     # Breakdowns: these scheduled ones, plus `breakdowns_per_day` drawn from the seed
     # (a truck and a time inside its shift), the same for every policy.
     breakdowns: tuple[Breakdown, ...] = ()
@@ -103,6 +110,8 @@ class RunOptions:
         if self.replan_after_min < 0 or self.breakdowns_per_day < 0:
             raise ValueError("replan_after_min and breakdowns_per_day must be ≥ 0")
         parse_clock(self.morning_plan_at)
+        if self.afternoon_replan_at is not None:
+            parse_clock(self.afternoon_replan_at)
 
     @property
     def day_list(self) -> list[date]:
@@ -262,6 +271,10 @@ class DistrictRun:
         for day in o.day_list:
             at = at_local(day, parse_clock(o.morning_plan_at), self.tz)
             actions.append((at, partial(self._morning, ingest, day)))
+        if o.policy == "yiju" and o.afternoon_replan_at is not None:
+            for day in o.day_list:
+                at = at_local(day, parse_clock(o.afternoon_replan_at), self.tz)
+                actions.append((at, partial(self._afternoon, ingest, day)))
         if o.policy == "yiju":
             for b in self.breakdowns:
                 notice = b.at_ms + o.replan_after_min * MS_PER_MINUTE
@@ -280,6 +293,28 @@ class DistrictRun:
         self._plan("pest", day, now_ms)
         self._timed("morning plans", t)
 
+    def _afternoon(self, ingest: IngestService, day: date, now_ms: int) -> None:
+        """Re-plan the rest of the day from the day's readings: points not yet cleared,
+        and points cleared this morning that now look unable to last the night."""
+        t = time.monotonic()
+        ingest.wait_idle(timeout=60)
+        self._plan(
+            "garbage",
+            day,
+            now_ms,
+            excluded=(*self._broken_on(day, now_ms), *self.options.withheld_trucks),
+            from_ms=now_ms,
+        )
+        self._timed("afternoon re-plans", t)
+
+    def _broken_on(self, day: date, now_ms: int) -> list[str]:
+        """Trucks broken down so far today (they are repaired overnight)."""
+        return sorted(
+            b.truck_id
+            for b in self.breakdowns
+            if b.at_ms <= now_ms and local_date(b.at_ms, self.tz) == day
+        )
+
     def _after_breakdown(self, ingest: IngestService, breakdown: Breakdown, now_ms: int) -> None:
         truck = self.registry.truck_by_id.get(breakdown.truck_id)
         if truck is None:
@@ -295,21 +330,48 @@ class DistrictRun:
         )
         t = time.monotonic()
         ingest.wait_idle(timeout=60)  # the clearances so far must be in InfluxDB
-        # Every truck broken so far today stays out (they are repaired overnight).
-        broken = sorted(
-            b.truck_id
-            for b in self.breakdowns
-            if b.at_ms <= now_ms and local_date(b.at_ms, self.tz) == day
-        )
+        excluded = (*self._broken_on(day, now_ms), *self.options.withheld_trucks)
+        lent = self._idle_trucks_near(truck.town_id, now_ms, set(excluded))
+        if lent:
+            self.say(f"dispatcher: {', '.join(lent)} lent to {truck.town_id} for the day")
         self._plan(
             "garbage",
             day,
             now_ms,
-            excluded=(*broken, *self.options.withheld_trucks),
+            excluded=excluded,
             from_ms=now_ms,
             town_id=truck.town_id,
+            borrowed=lent,
         )
         self._timed("re-plans", t)
+
+    def _idle_trucks_near(
+        self, town_id: str, now_ms: int, unavailable: set[str]
+    ) -> tuple[str, ...]:
+        """Up to `LEND_TRUCKS` trucks of other towns that have no collection point left
+        on their routes, nearest (by depot) to the town first: the district's dispatcher
+        lends them when a breakdown leaves more than the town's own spare can take."""
+        town = self.registry.town_by_id[town_id]
+        idle = []
+        for other in self.registry.trucks:
+            if other.town_id == town_id or other.id in unavailable:
+                continue
+            if self._points_left(other.id, now_ms):
+                continue
+            depot = self.registry.depot_by_id[other.depot_id]
+            metres = great_circle_m([(town.lat, town.lon)], [(depot.lat, depot.lon)])
+            idle.append((float(metres[0, 0]), other.id))
+        return tuple(truck_id for _, truck_id in sorted(idle)[:LEND_TRUCKS])
+
+    def _points_left(self, truck_id: str, now_ms: int) -> bool:
+        """Whether the truck's latest route still has collection points ahead."""
+        for record in reversed(self.plans):
+            if record.kind != "garbage":
+                continue
+            for route in record.routes:
+                if route.vehicle_id == truck_id:
+                    return any(s.kind is StopKind.POINT and s.eta_ms >= now_ms for s in route.stops)
+        return False
 
     def _had_work_after(self, truck_id: str, at_ms: int) -> bool:
         """Whether the truck's latest route had collection points after `at_ms`."""
@@ -332,6 +394,7 @@ class DistrictRun:
         excluded: tuple[str, ...] = (),
         from_ms: int | None = None,
         town_id: str | None = None,
+        borrowed: tuple[str, ...] = (),
     ) -> PlanRecord:
         local = LocalDay(day, self.tz)
         with InfluxClient.from_settings(self.settings) as influx:
@@ -345,6 +408,7 @@ class DistrictRun:
             time_limit_s=self.options.plan_time_limit_s,
             from_ms=from_ms,
             excluded_vehicles=excluded,
+            borrowed_vehicles=borrowed,
         )
         self._dispatch(record, at_ms)
         return record
