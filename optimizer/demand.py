@@ -138,10 +138,25 @@ def daily_rate(
     exposure = reading.history_weekday_days + reading.history_weekend_days * weekend
     if exposure > 0:
         k = config.history_prior_days
-        return max(0.0, (reading.history_rise_pct + prior * k) / (exposure + k))
+        rate = max(0.0, (reading.history_rise_pct + prior * k) / (exposure + k))
+        return _with_todays_pace(rate, reading, weekend, config)
     if reading.rate_pct_per_h is not None and reading.rate_pct_per_h > 0:
         return reading.rate_pct_per_h * 24
     return prior
+
+
+def _with_todays_pace(
+    rate: float, reading: BinState, weekend: float, config: PlanningConfig
+) -> float:
+    """The week's rate, moved towards the pace the bins have kept since they were last
+    emptied once that span stands for enough of a day's garbage to tell (a day busier
+    or quieter than usual: a market day, a festival, the day's own swing)."""
+    days = reading.current_weekday_days + reading.current_weekend_days * weekend
+    if days < config.pace_min_days:
+        return rate
+    pace = reading.current_rise_pct / days
+    weight = min(config.pace_max_weight, days)
+    return (1 - weight) * rate + weight * pace
 
 
 def forecast(

@@ -79,6 +79,13 @@ class _PointStop:
     service_s: int
     stop_id: str = ""
     since_s: int | None = None
+    # Service should start by then (a soft deadline); None: any time in `windows`.
+    due_s: int | None = None
+
+    @property
+    def latest_s(self) -> int:
+        """The latest start the plan counts on: the due time, else the last window's end."""
+        return self.due_s if self.due_s is not None else self.windows[-1].close_s
 
     @property
     def second(self) -> bool:
@@ -162,10 +169,13 @@ def plan_visits(
         return [(_windows(config, max(from_s, release), due) or before, None)]
     single = _windows(config, max(from_s, release), due)
     if single and usual_s is not None:
-        # Keep to yesterday's round: not much earlier than yesterday's clearance, so
-        # points do not drift towards the first window day after day (crowding it and
-        # calling out more trucks); the deadline still rules when it is earlier.
-        steady = _windows(config, max(from_s, release, usual_s - config.keep_round_s), due)
+        # Keep to yesterday's round, about 24 h after yesterday's clearance: not much
+        # earlier, so points do not drift towards the first window day after day
+        # (crowding it and calling out more trucks), and not much later, where a day
+        # busier than forecast overflows the bin before the truck comes. The deadline
+        # and the release still rule.
+        lo = max(from_s, release, usual_s - config.keep_round_s)
+        steady = _windows(config, lo, min(due, usual_s + config.keep_round_late_s))
         single = steady or single
     if single:
         return [(single, None)]
@@ -244,8 +254,15 @@ def _point_stops(
         service = config.service_s_per_point + config.service_s_per_bin * bins
         for i, (windows, since) in enumerate(visits):
             stop_id = second_visit_id(point.id) if i or was_cleared else point.id
-            visit = _PointStop(point, fc, windows, 0, service, stop_id, since)
-            demand = visit.demand_at(windows[-1].close_s, from_s, config, density)
+            due: int | None = None
+            if len(visits) == 1 and not was_cleared:
+                # A lone visit's last start is a due time, not a wall: late (a
+                # breakdown, a crowded first window) beats never, at a cost per
+                # second that keeps it the exception.
+                due = windows[-1].close_s
+                windows = _windows(config, windows[0].open_s, None) or windows
+            visit = _PointStop(point, fc, windows, 0, service, stop_id, since, due)
+            demand = visit.demand_at(visit.latest_s, from_s, config, density)
             stops.append(dataclasses.replace(visit, demand_kg=demand))
     return stops, unserved
 
@@ -369,7 +386,7 @@ def _demand_steps(
 ) -> tuple[tuple[int, int], ...]:
     """The point's demand for trucks whose shift ends at each of the sector's shift ends."""
     density = registry.district.garbage_density_kg_per_l
-    latest = s.windows[-1].close_s
+    latest = s.latest_s
     steps = set()
     for t in trucks:
         end = clock_s(t.shift.end)
@@ -469,6 +486,7 @@ def garbage_tasks(
                 windows=s.windows,
                 community_id=s.point.community_id,
                 demand_steps=_demand_steps(s, sector_trucks, from_s, registry, config),
+                due_s=s.due_s,
                 note=f"fill {s.forecast.fill_pct:.0f}% +{s.forecast.rate_pct_per_h * 24:.0f}%/day"
                 + (" second visit" if s.second else ""),
             )

@@ -88,6 +88,9 @@ class Stop:
     # Lower demands for vehicles whose shift ends earlier: (shift end by, kg) ascending.
     # Garbage keeps accumulating, so a truck that can only come early collects less.
     demand_steps: tuple[tuple[int, int], ...] = ()
+    # Service should start by this time; a later start inside `windows` is allowed at
+    # `SolveParams.late_cost_per_s` a second (None: no due time).
+    due_s: int | None = None
 
     def demand_for(self, vehicle: Vehicle) -> int:
         """The demand this vehicle would collect here (at the latest, its shift end)."""
@@ -221,6 +224,7 @@ class ProblemBuilder:
         community_id: str | None = None,
         note: str = "",
         demand_steps: tuple[tuple[int, int], ...] = (),
+        due_s: int | None = None,
     ) -> Stop:
         self._claim("stop", id)
         if demand_kg < 0 or service_s < 0 or prize < 0:
@@ -241,6 +245,7 @@ class ProblemBuilder:
             community_id,
             note,
             tuple(sorted(demand_steps)),
+            due_s,
         )
         self._stops.append(stop)
         return stop

@@ -51,6 +51,9 @@ class SolveParams:
     # Share of `time_limit_s` given to ruin and recreate (optimizer/lns.py) after
     # guided local search, in solves of at least routing.LNS_MIN_S; 0 turns it off.
     lns_share: float = 0.5
+    # Cost of starting a stop after its due time, in objective units (metres) per
+    # second late: 50 makes ten minutes late cost as much as 30 km of driving.
+    late_cost_per_s: int = 50
     # Seed of the ruin's random choices (the portfolio gives each start its own).
     seed: int = 1
 
@@ -149,9 +152,11 @@ class PlanningConfig:
     cleared_fill_pct: float = 3.0
     # Two visits of one point on a day start at least this far apart. False: every
     # point once, before its deadline, with no release time (a fixed schedule).
-    # A point cleared yesterday is served no earlier than this before yesterday's
-    # clearance time, unless its deadline is earlier (a steady round, see garbage.py).
+    # A point cleared yesterday is served no earlier than `keep_round_s` before and no
+    # later than `keep_round_late_s` after yesterday's clearance time, when its
+    # deadline and release allow (a steady round of ~24 h, see garbage.py).
     keep_round_s: int = 3600
+    keep_round_late_s: int = 5400
     second_visit_gap_s: int = 4 * 3600
     second_visits: bool = True
     # Hourly shape of garbage put out and the weekend factor per category (see above).
@@ -160,6 +165,11 @@ class PlanningConfig:
     # Weight, in days of history, of the registry's expected rate against the rate a
     # point's own readings show (a point with a week of readings is ~7/8 measured).
     history_prior_days: float = 1.0
+    # Today's pace (the rise since the bins were last emptied) counts once that span
+    # stands for `pace_min_days` of a day's garbage, with a weight of its days up to
+    # `pace_max_weight` (see demand._with_todays_pace).
+    pace_min_days: float = 0.25
+    pace_max_weight: float = 0.7
     # Garbage piled beside a full bin is collected too, up to this share of its volume.
     max_fill_pct: float = 130.0
     # Fill assumed at the day's start for a point with no reading at all.

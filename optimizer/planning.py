@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Iterable
 from concurrent.futures import as_completed
 from datetime import date
 
-from core.dispatch import PlanKind
+from core.dispatch import PlanKind, RouteDispatch, StopKind
 from core.localday import LocalDay, now_ms
 from core.plans import PlanRecord, PlanState, UnservedReason, new_plan_id
 from core.registry import Registry
@@ -41,6 +42,14 @@ log = logging.getLogger("yiju.optimizer")
 SOLVE_SHARE = 0.6
 SMALL_BASE_S = 2.0
 SMALL_PER_STOP_S = 0.25
+# What a solve costs beyond its search limit (building the model and its matrix, the
+# first solution, reading the routes), taken off the budget per task and worker, so
+# that a plan of many sectors keeps to its time limit.
+TASK_OVERHEAD_S = 0.5
+MIN_TASK_LIMIT_S = 0.5
+# Below this much time left, the extra fleet is estimated from the plan's own points
+# per truck instead of by solving.
+MIN_SIZING_S = 3.0
 
 
 def _run(task: PlanTask) -> Solution:
@@ -55,7 +64,7 @@ def _allot(tasks: list[PlanTask], budget_s: float, workers: int) -> list[PlanTas
     for task, size in zip(tasks, sizes, strict=True):
         share = budget_s if len(tasks) <= workers else budget_s * workers * size / total
         # Small problems converge in seconds; GLS would otherwise search to the limit.
-        limit = max(1.0, min(budget_s, share, SMALL_BASE_S + SMALL_PER_STOP_S * size))
+        limit = max(MIN_TASK_LIMIT_S, min(budget_s, share, SMALL_BASE_S + SMALL_PER_STOP_S * size))
         params = dataclasses.replace(task.params, time_limit_s=limit)
         out.append(dataclasses.replace(task, params=params))
     return out
@@ -106,6 +115,23 @@ def _as_point(u: Unserved) -> Unserved:
         return u
     detail = f"{SECOND_VISIT_NOTE} {u.detail}"
     return dataclasses.replace(u, stop_id=point_id_of(u.stop_id), detail=detail)
+
+
+def _extra_by_points_per_truck(
+    routes: list[RouteDispatch], sizing: list[tuple[PlanTask, list[Stop]]]
+) -> int:
+    """Extra trucks for the stops the fleet had no time for, at the plan's own points
+    per truck (when no time is left to size them by solving)."""
+    left = sum(len(stops) for _, stops in sizing)
+    if not left:
+        return 0
+    points = sum(1 for r in routes for s in r.stops if s.kind is StopKind.POINT)
+    per_truck = points / len(routes) if routes and points else 1.0
+    extra = math.ceil(left / per_truck)
+    log.info(
+        "extra fleet estimated at %d trucks (%d stops left, %.0f per truck)", extra, left, per_truck
+    )
+    return extra
 
 
 def plan_day(
@@ -177,6 +203,9 @@ def plan_day(
         )
     else:
         raise PlanningError(f"unknown plan kind {kind!r}: use garbage or pest")
+    rounds = math.ceil(len(tasks) / max(1, config.workers))
+    spent = time.monotonic() - started
+    budget = max(MIN_TASK_LIMIT_S, budget - spent - TASK_OVERHEAD_S * rounds)
     tasks = _allot(tasks, budget, config.workers)
     log.info(
         "plan %s: %d tasks, %d stops, %d vehicles, %.0f s budget",
@@ -216,8 +245,11 @@ def plan_day(
             sizing.append((task, fleet_full))
         elif fleet_full:
             crew_hours += extra_crew_hours(task.problem, fleet_full)
-    remaining = max(2.0, time_limit_s - (time.monotonic() - started))
-    extra = size_extra_fleet(sizing, remaining, config.workers)
+    remaining = time_limit_s - (time.monotonic() - started)
+    if remaining >= MIN_SIZING_S:
+        extra = size_extra_fleet(sizing, remaining, config.workers)
+    else:
+        extra = _extra_by_points_per_truck(routes, sizing)
     capacities = {t.id: t.capacity_kg for t in registry.trucks}
     record = PlanRecord(
         plan_id=plan_id,

@@ -389,6 +389,8 @@ def _build(problem: Problem, params: SolveParams, unload_at_end: bool) -> _Model
             for a, b in itertools.pairwise(windows):
                 if b.open_s - a.close_s > 1:
                     cumul.RemoveInterval(a.close_s + 1, b.open_s - 1)
+        if node.stop.due_s is not None and params.late_cost_per_s > 0:
+            time_dim.SetCumulVarSoftUpperBound(index, node.stop.due_s, params.late_cost_per_s)
         if node.stop.required and not params.droppable:
             continue
         penalty = params.drop_penalty if node.stop.required else max(1, node.stop.prize)

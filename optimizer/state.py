@@ -42,6 +42,12 @@ class BinState:
     history_weekend_days: float = 0.0
     # The point's last clearance within the history window (epoch ms), if any.
     last_cleared_ms: int | None = None
+    # The current span when the bins were emptied today: what it gained and the
+    # weekday and weekend days of garbage it stands for; a busy day shows here before
+    # it shows in the week's history.
+    current_rise_pct: float = 0.0
+    current_weekday_days: float = 0.0
+    current_weekend_days: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +197,14 @@ def read_state(
             cleared_fill_pct=config.cleared_fill_pct,
         )
         rise = work = rest = 0.0
+        current: tuple[float, float, float] = (0.0, 0.0, 0.0)
         for t0, t1, gained in spans:
             w, r = exposure_days(t0, t1, day_start_ms, weekday, shape)
             rise, work, rest = rise + gained, work + w, rest + r
+            # Today's pace: the bin's content now, when it was emptied today (a span
+            # from yesterday is mostly yesterday's garbage, no guide to today's).
+            if t1 == ts and t0 >= day_start_ms:
+                current = (gained, w, r)
         rate = None
         head = first.get(point_id)
         clear_ts = int(cleared[point_id]["time"]) if point_id in cleared else None
@@ -204,7 +215,7 @@ def read_state(
                 rate = (fill - f0) / ((ts - t0) / MS_PER_HOUR)
         past = clearances.get(point_id)
         last_cleared = max(t for t, _ in past) if past else None
-        state.bins[point_id] = BinState(fill, ts, rate, rise, work, rest, last_cleared)
+        state.bins[point_id] = BinState(fill, ts, rate, rise, work, rest, last_cleared, *current)
     state.cleared = {p: int(r["time"]) for p, r in cleared.items()}
     visits = _last_by(
         client,

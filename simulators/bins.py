@@ -3,8 +3,9 @@
 Garbage per point follows its served population (the district's kg per resident
 and day, markets and schools heavier), an hourly profile with meal peaks,
 weekday/weekend differences, market days at market points, festival days
-(`simulators/profiles.py`), a per-point day-to-day factor and noise. Fill is the garbage volume over the
-bins' volume and may pass 100 % (garbage piled beside full bins) up to 200 %.
+(`simulators/profiles.py`), a per-point day-to-day factor and noise. Fill is the
+garbage volume over the bins' volume and may pass 100 % (garbage piled beside
+full bins) up to 200 %.
 Sensors report `fill_pct` (with temperature and battery) every interval,
 immediately when fill crosses 90 %, and right when a truck empties the point.
 A rare fire shows as a temperature spike.

@@ -88,6 +88,9 @@ class SizingFigures:
     # Spare morning hours kept for a breakdown (one that strikes early loses a whole
     # morning), as a share of one early shift's hours.
     breakdown_reserve: float = 1.0
+    # Double-shifted trucks per town at least: the evening window keeps a truck when
+    # one of them breaks down.
+    min_double_trucks: int = 2
     min_trucks: int = 2
     min_crews: int = 1
     large_truck_share: float = 0.45
@@ -327,11 +330,11 @@ def size_town(
     # others' spare must take it (at a small town 10 % of a few trucks would not).
     while trucks * (early_h - per_shift_h) - first_work_h < f.breakdown_reserve * early_h:
         trucks += 1
-    # Double-shifted trucks for the second visits (their afternoon and evening half)
-    # and at least one per town for the evening window and the re-plan after a
-    # breakdown; the rest work the early shift.
-    doubles = max(1, math.ceil(second_work_h / (keep * pm_h))) if second_work_h > 0 else 1
-    doubles = min(doubles, trucks)
+    # Double-shifted trucks for the second visits (their afternoon and evening half),
+    # at least `min_double_trucks` per town for the evening window and the re-plans
+    # after a breakdown; the rest work the early shift.
+    doubles = math.ceil(second_work_h / (keep * pm_h)) if second_work_h > 0 else 0
+    doubles = min(max(doubles, f.min_double_trucks), trucks)
     earlies = trucks - doubles
     needed_h = work_h + trucks * per_shift_h
     offered_h = doubles * double_h + earlies * early_h

@@ -59,6 +59,8 @@ log = logging.getLogger("yiju.demo")
 Policy = Literal["yiju", "baseline"]
 # Trucks of other towns a re-plan after a breakdown may borrow.
 LEND_TRUCKS = 2
+# ... and only trucks with at least this much of their shift left.
+LEND_MIN_SHIFT_LEFT_MS = 2 * 3_600_000
 POLICIES: tuple[Policy, ...] = ("yiju", "baseline")
 
 
@@ -352,11 +354,15 @@ class DistrictRun:
         on their routes, nearest (by depot) to the town first: the district's dispatcher
         lends them when a breakdown leaves more than the town's own spare can take."""
         town = self.registry.town_by_id[town_id]
+        day = local_date(now_ms, self.tz)
         idle = []
         for other in self.registry.trucks:
             if other.town_id == town_id or other.id in unavailable:
                 continue
             if self._points_left(other.id, now_ms):
+                continue
+            shift_end = at_local(day, parse_clock(other.shift.end), self.tz)
+            if shift_end - now_ms < LEND_MIN_SHIFT_LEFT_MS:
                 continue
             depot = self.registry.depot_by_id[other.depot_id]
             metres = great_circle_m([(town.lat, town.lon)], [(depot.lat, depot.lon)])

@@ -189,3 +189,49 @@ def test_fixed_schedule_never_plans_second_visits() -> None:
     fc = _forecast(BinState(40.0, 0, _daily(150.0)), start_s=PLAN_AT)
     fixed = PlanningConfig(second_visits=False)
     assert len(plan_visits(fc, fixed, PLAN_AT)) == 1
+
+
+def test_steady_round_keeps_near_yesterdays_time() -> None:
+    """A slow point cleared yesterday at 10:00 is served today between 09:00 and 11:30
+    (yesterday's round, `keep_round_s` before to `keep_round_late_s` after), not in
+    the first window where any slack truck would take it."""
+    fc = _forecast(BinState(20.0, 0, _daily(50.0)), start_s=PLAN_AT)
+    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT, usual_s=10 * HOUR)
+    assert windows[0].open_s == 10 * HOUR - CONFIG.keep_round_s
+    assert windows[-1].close_s == 10 * HOUR + CONFIG.keep_round_late_s
+
+
+def test_steady_round_gives_way_to_the_deadline() -> None:
+    """A point that will reach its deadline before yesterday's time is served before
+    the deadline, whatever yesterday's round."""
+    fc = _forecast(BinState(80.0, PLAN_AT * 1000, _daily(40.0)), start_s=PLAN_AT)
+    due = fc.reaches(CONFIG.deadline_fill_pct, PLAN_AT, DAY_S)
+    assert due is not None
+    assert due < 15 * HOUR
+    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT, usual_s=15 * HOUR)
+    assert windows[-1].close_s <= due
+
+
+@pytest.mark.parametrize(
+    ("rise", "days", "weight"),
+    [
+        (10.0, 0.1, 0.0),  # too little of a day seen: the week's rate stands
+        (60.0, 0.5, 0.5),  # half a day at twice the week's pace: weighed by its days
+        (90.0, 1.0, 0.7),  # the weight stops at pace_max_weight
+    ],
+)
+def test_todays_pace_moves_the_rate(rise: float, days: float, weight: float) -> None:
+    """Since the bins were emptied today, a pace other than the week's moves the daily
+    rate in proportion to how much of a day it has seen."""
+    reading = BinState(
+        50.0,
+        0,
+        history_rise_pct=60.0 * 6,
+        history_weekday_days=6.0,
+        current_rise_pct=rise,
+        current_weekday_days=days,
+    )
+    prior = registry_rate(POINT, DISTRICT) * 24
+    weekly = (60.0 * 6 + prior * CONFIG.history_prior_days) / (6.0 + CONFIG.history_prior_days)
+    expected = (1 - weight) * weekly + weight * rise / days
+    assert daily_rate(POINT, reading, DISTRICT, CONFIG) == pytest.approx(expected)

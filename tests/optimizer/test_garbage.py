@@ -12,6 +12,7 @@ from core.dispatch import StopKind
 from core.localday import LocalDay, at_local
 from core.plans import PlanState, UnservedReason
 from core.registry import PointCategory, Registry
+from optimizer.demand import forecast
 from optimizer.garbage import DAY_S, clock_s
 from optimizer.params import PlanningConfig
 from optimizer.planning import plan_day
@@ -26,7 +27,8 @@ CONFIG = PlanningConfig()
 
 @pytest.fixture(scope="module")
 def district() -> Registry:
-    """A scale-0.05 district: Guicheng has ~116 points and two trucks."""
+    """A scale-0.05 district: Guicheng has ~116 points, two double-shifted trucks and an
+    early one."""
     return generate_district(scale=0.05, seed=7)
 
 
@@ -78,14 +80,28 @@ def test_half_fleet_names_unserved_and_extra_trucks(district: Registry) -> None:
 
 
 def test_point_predicted_to_overflow_is_reached_in_time(district: Registry) -> None:
-    """A bin at 70 % at midnight filling 100 % a day reaches 92 % before 09:00: its
-    visit starts in the first window, before that deadline."""
+    """A bin at 70 % at midnight filling 100 % a day is visited before its forecast
+    reaches the deadline fill, on the morning's second window (the first would leave it
+    unable to last the night)."""
     point = district.points_in(TOWN)[5]
     start = LocalDay(DAY).start_ms
     state = DistrictState(at_ms=start, bins={point.id: BinState(70.0, start, 100 / 24)})
+    fc = forecast(
+        point,
+        state.bins[point.id],
+        district.district,
+        CONFIG,
+        start_s=0,
+        start_ms=start,
+        day_end_s=DAY_S,
+        weekday=DAY.weekday(),
+    )
+    due = fc.reaches(CONFIG.deadline_fill_pct, 0, DAY_S)
+    assert due is not None
+    assert 9 * 3600 < due < 12 * 3600
     record = plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=8)
     (stop, *_) = [s for r in record.routes for s in r.stops if s.stop_id == point.id]
-    assert stop.eta_ms <= at_local(DAY, dt.time(7, 0))
+    assert at_local(DAY, dt.time(9, 0)) <= stop.eta_ms <= start + due * 1000
     assert validate_plan(record.routes, district, DAY, CONFIG) == []
 
 
@@ -168,3 +184,68 @@ def test_replan_rest_of_day_after_breakdown(district: Registry) -> None:
     from_s = (from_ms - LocalDay(DAY).start_ms) // 1000
     assert 0 < from_s < DAY_S
     assert validate_plan(record.routes, small, DAY, CONFIG, from_s=from_s) == []
+
+
+def test_replan_borrows_trucks_of_another_town(district: Registry) -> None:
+    """Every truck of the town broken down at 10:00: with two trucks lent by another
+    town the rest of its points are served by them, and the lenders' own town is not
+    planned."""
+    small = generate_district(scale=0.02, seed=7)
+    own = [t.id for t in small.trucks if t.town_id == TOWN]
+    lent = [t.id for t in small.trucks if t.town_id == "dali"][:2]
+    from_ms = at_local(DAY, dt.time(10, 0))
+    kwargs = {
+        "time_limit_s": 8,
+        "from_ms": from_ms,
+        "excluded_vehicles": own,
+    }
+    alone = plan_day(small, DistrictState.empty(from_ms), DAY, "garbage", TOWN, **kwargs)
+    assert alone.routes == []
+    assert {u.reason for u in alone.unserved} == {UnservedReason.NO_VEHICLE}
+    helped = plan_day(
+        small,
+        DistrictState.empty(from_ms),
+        DAY,
+        "garbage",
+        TOWN,
+        borrowed_vehicles=lent,
+        **kwargs,
+    )
+    assert {r.vehicle_id for r in helped.routes} <= set(lent)
+    assert helped.routes
+    assert all(r.town_id == TOWN for r in helped.routes)
+    served = set(_served(helped))
+    assert served <= {p.id for p in small.points_in(TOWN)}
+    assert served | {u.stop_id for u in helped.unserved} == {p.id for p in small.points_in(TOWN)}
+
+
+def test_visits_outside_every_remaining_shift_are_named(district: Registry) -> None:
+    """Re-planning at 10:00 with only an early truck (its shift ends 12:30) left: a
+    point's evening second visit cannot be served and is named with its reason before
+    the solve, instead of reaching the routing model."""
+    town_trucks = [t for t in district.trucks if t.town_id == TOWN]
+    late = [t.id for t in town_trucks if t.shift.end > "12:30"]
+    assert len(late) < len(town_trucks)  # the town has an early truck
+    from_ms = at_local(DAY, dt.time(10, 0))
+    point = district.points_in(TOWN)[0]
+    # Emptied at 05:00 and filling 150 % a day: it needs an evening visit to last.
+    state = DistrictState(
+        at_ms=from_ms,
+        bins={point.id: BinState(40.0, from_ms, 150.0 / 24)},
+        cleared={point.id: at_local(DAY, dt.time(5, 0))},
+    )
+    record = plan_day(
+        district,
+        state,
+        DAY,
+        "garbage",
+        TOWN,
+        time_limit_s=6,
+        from_ms=from_ms,
+        excluded_vehicles=late,
+    )
+    (named,) = [u for u in record.unserved if u.stop_id == point.id]
+    assert named.reason is UnservedReason.TIME_WINDOW
+    assert named.detail.startswith("second visit:")
+    assert "on shift" in named.detail
+    assert point.id not in _served(record)

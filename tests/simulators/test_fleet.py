@@ -138,6 +138,34 @@ def test_scheduled_breakdown_stops_the_truck(small_district: Registry) -> None:
     assert max(m.at for m in out) == at
 
 
+def test_broken_truck_is_repaired_overnight_and_may_break_again(
+    small_district: Registry,
+) -> None:
+    """A truck broken down one day ignores more routes that day, drives the next day's
+    route, and a second breakdown scheduled that day stops it again."""
+    day1 = parse_start("2026-07-15T06:00", small_district.district.tz)
+    day2 = day1 + 24 * 60 * MIN
+    truck = small_district.trucks[0]
+    points = [p.id for p in small_district.points_in(truck.town_id)[:3]]
+    first = _route(small_district, truck.id, StopKind.POINT, points, day1)
+    second = _route(small_district, truck.id, StopKind.POINT, points, day2)
+    at1 = first.stops[0].depart_ms + 15 * MIN
+    at2 = second.stops[1].depart_ms + 15 * MIN
+    faults = FaultConfig(
+        breakdowns=(Breakdown(truck.id, at2), Breakdown(truck.id, at1)), malformed_share=0
+    )
+    fleet, reported = _fleet(small_district, faults)
+    fleet.assign(truck.id, first, day1)
+    _, cleared = _run(fleet, first.end_ms + 60 * MIN)
+    assert [p for p, _ in cleared] == points[:1]
+    later = _route(small_district, truck.id, StopKind.POINT, points, at1 + 30 * MIN)
+    assert fleet.assign(truck.id, later, at1 + 30 * MIN) is False  # still broken today
+    assert fleet.assign(truck.id, second, day2 - 2 * 60 * MIN) is True  # repaired
+    _, cleared = _run(fleet, second.end_ms + 60 * MIN)
+    assert [p for p, _ in cleared] == points[:2]
+    assert reported == [f"{FaultKind.TRUCK_BREAKDOWN}:{truck.id}"] * 2
+
+
 def test_crew_publishes_visits_with_their_length(small_district: Registry) -> None:
     """A pest-control crew sends `visited` with the visit's minutes, and no positions."""
     t0 = parse_start("2026-07-15T08:30", small_district.district.tz)

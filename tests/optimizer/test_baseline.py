@@ -1,0 +1,62 @@
+"""The fixed schedule a district without sensors runs: planned once from expected
+fills, every point once a day, the same routes on every later day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.dispatch import StopKind
+from core.localday import MS_PER_DAY
+from core.plans import PlanRecord
+from core.registry import Registry
+from optimizer.baseline import fixed_schedule, for_day
+from optimizer.params import PlanningConfig
+from simulators.district import generate_district
+from tests.optimizer.validator import validate_plan
+
+DAY = dt.date(2026, 7, 13)
+
+
+@pytest.fixture(scope="module")
+def district() -> Registry:
+    return generate_district(scale=0.02, seed=7)
+
+
+@pytest.fixture(scope="module")
+def schedule(district: Registry) -> PlanRecord:
+    return fixed_schedule(district, DAY, time_limit_s=6)
+
+
+def test_every_point_once(schedule: PlanRecord, district: Registry) -> None:
+    """The fixed routes visit every collection point exactly once, with no second visit,
+    and pass the route validator."""
+    served = [s.stop_id for r in schedule.routes for s in r.stops if s.kind is StopKind.POINT]
+    assert sorted(served) == sorted(p.id for p in district.collection_points)
+    assert schedule.kpis["second_visits"] == 0
+    assert validate_plan(schedule.routes, district, DAY, PlanningConfig()) == []
+
+
+def test_later_days_drive_the_same_routes_at_the_same_clock_times(
+    schedule: PlanRecord,
+) -> None:
+    """Three days on, the plan and route ids name that day, every stop keeps its order
+    and comes exactly three days later."""
+    later = for_day(schedule, DAY + dt.timedelta(days=3))
+    assert later.date == "2026-07-16"
+    assert later.plan_id != schedule.plan_id
+    assert "2026-07-16" in later.plan_id
+    for before, after in zip(schedule.routes, later.routes, strict=True):
+        assert after.route_id.startswith(later.plan_id)
+        assert (after.vehicle_id, after.date) == (before.vehicle_id, "2026-07-16")
+        assert after.start_ms - before.start_ms == 3 * MS_PER_DAY
+        assert [s.stop_id for s in after.stops] == [s.stop_id for s in before.stops]
+        assert [s.eta_ms - b.eta_ms for s, b in zip(after.stops, before.stops, strict=True)] == [
+            3 * MS_PER_DAY
+        ] * len(before.stops)
+
+
+def test_the_planned_day_itself_is_unchanged(schedule: PlanRecord) -> None:
+    """On the day it was planned for, the schedule is returned as it is."""
+    assert for_day(schedule, DAY) is schedule
