@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from core.registry import Registry
 from core.schema import ViolationKind
 from core.topics import Topics
+from simulators.bins import EVENING_PCT
 from simulators.day import parse_start
 from simulators.engine import DistrictSim
 from simulators.faults import FaultConfig, FaultKind, Storm
 from simulators.messages import Outbound
+from simulators.profiles import MARKET_DAY_FACTOR
 
 HOUR = 3_600_000
 
@@ -132,3 +136,48 @@ def test_blocked_outlet_rises_until_cleared(small_district: Registry) -> None:
         peaks[d] = max(peaks.get(d, 0.0), float(p["level_cm"]))  # type: ignore[arg-type]
     assert blocked
     assert all(peaks[d] > normal[d] + 30 for d in blocked)
+
+
+def _start_sim(registry: Registry, clock: str) -> DistrictSim:
+    start = parse_start(clock, registry.district.tz)
+    return DistrictSim(
+        registry,
+        start_ms=start,
+        end_ms=start + HOUR,
+        seed=4,
+        faults=FaultConfig.none(),
+        topics=Topics(),
+    )
+
+
+def test_bins_start_as_yesterdays_clearances_left_them(small_district: Registry) -> None:
+    """At midnight every bin holds what it gathered since a clearance yesterday inside
+    the collection windows: none empty, none above the evening-clearance bar, and each
+    below a whole day's garbage at its own rate."""
+    sim = _start_sim(small_district, "2026-07-15T00:00")
+    fills = sim.bins.fill
+    daily = sim.bins.pct_per_ms * 24 * HOUR
+    assert fills.min() > 0
+    assert fills.max() <= EVENING_PCT
+    # Cleared no earlier than 04:00 yesterday: at most 20 h of garbage, of the day's
+    # busiest hours, and the day's own factor (lognormal σ 0.15) within 4 σ.
+    assert (fills <= daily * 1.85).all()
+    assert fills.mean() > 0.25 * daily.mean()
+
+
+def test_market_days_and_festivals_raise_the_day(small_district: Registry) -> None:
+    """On a market day (the 13th: every third day) only market points take 1.5×; on
+    National Day (1 October, also a market day) every point takes 1.2× and markets
+    1.8×; an ordinary day is 1."""
+    sim = _start_sim(small_district, "2026-07-15T00:00")
+    markets = sim.bins.is_market
+    assert markets.any()
+    assert not markets.all()
+    ordinary = sim.bins._calendar_factor(parse_start("2026-07-15T10:00", "Asia/Shanghai"))
+    assert set(ordinary.tolist()) == {1.0}
+    market_day = sim.bins._calendar_factor(parse_start("2026-07-13T10:00", "Asia/Shanghai"))
+    assert set(market_day[markets].tolist()) == {MARKET_DAY_FACTOR}
+    assert set(market_day[~markets].tolist()) == {1.0}
+    national = sim.bins._calendar_factor(parse_start("2026-10-01T10:00", "Asia/Shanghai"))
+    assert set(national[~markets].tolist()) == {1.2}
+    assert national[markets].tolist() == pytest.approx([1.2 * MARKET_DAY_FACTOR] * markets.sum())
