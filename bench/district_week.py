@@ -159,7 +159,7 @@ def main() -> int:
     if args.days < 1:
         parser.error("--days must be at least 1")
     if args.plan_time_limit is None:
-        args.plan_time_limit = 60.0 if args.scale >= 0.5 else 20.0
+        args.plan_time_limit = 60.0 if args.scale >= 0.5 else 30.0
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     began = time.monotonic()
     policies = ("yiju",) if args.no_baseline else POLICIES

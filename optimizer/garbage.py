@@ -255,12 +255,13 @@ def _point_stops(
         for i, (windows, since) in enumerate(visits):
             stop_id = second_visit_id(point.id) if i or was_cleared else point.id
             due: int | None = None
-            if len(visits) == 1 and not was_cleared:
+            if len(visits) == 1 and not was_cleared and config.late_allowance_s > 0:
                 # A lone visit's last start is a due time, not a wall: late (a
                 # breakdown, a crowded first window) beats never, at a cost per
                 # second that keeps it the exception.
                 due = windows[-1].close_s
-                windows = _windows(config, windows[0].open_s, None) or windows
+                late = due + config.late_allowance_s
+                windows = _windows(config, windows[0].open_s, late) or windows
             visit = _PointStop(point, fc, windows, 0, service, stop_id, since, due)
             demand = visit.demand_at(visit.latest_s, from_s, config, density)
             stops.append(dataclasses.replace(visit, demand_kg=demand))

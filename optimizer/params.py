@@ -139,15 +139,16 @@ class PlanningConfig:
     # A point already at or past this fill must be reached within `urgent_within_s`.
     overflow_pct: float = 100.0
     urgent_within_s: int = 2 * 3600
-    # Serve a point before its predicted fill reaches this (the safety margin below
-    # `overflow_pct`: trucks run late by travel noise and slow service).
-    deadline_fill_pct: float = 96.0
+    # Serve a point before its predicted fill reaches this. A margin below
+    # `overflow_pct` covers late trucks but crowds the first window; over days the
+    # steady round and the afternoon look do more per kilometre (docs/optimizer.md).
+    deadline_fill_pct: float = 100.0
     # After the day's last visit the point must stay below `overnight_fill_pct` until
     # tomorrow's first realistic service, this clock time (the first window's end).
-    # Above the deadline: tomorrow's 03:30 plan sees the real fill and, if need be,
-    # serves the point in the first window.
+    # Tomorrow's 03:30 plan sees the real fill and, if need be, serves the point in
+    # the first window.
     next_service_clock: str = "07:00"
-    overnight_fill_pct: float = 95.0
+    overnight_fill_pct: float = 100.0
     # Fill left in a bin right after it is emptied.
     cleared_fill_pct: float = 3.0
     # Two visits of one point on a day start at least this far apart. False: every
@@ -155,8 +156,13 @@ class PlanningConfig:
     # A point cleared yesterday is served no earlier than `keep_round_s` before and no
     # later than `keep_round_late_s` after yesterday's clearance time, when its
     # deadline and release allow (a steady round of ~24 h, see garbage.py).
-    keep_round_s: int = 3600
-    keep_round_late_s: int = 5400
+    # A lone visit may start this long after its deadline, at `SolveParams.
+    # late_cost_per_s` a second (0: the deadline is a hard end). Meant for re-plans
+    # after a breakdown, where late beats never; a morning plan keeps hard deadlines
+    # (soft ones there let the search trade lateness for distance too freely).
+    late_allowance_s: int = 0
+    keep_round_s: int = 7200
+    keep_round_late_s: int = 7200
     second_visit_gap_s: int = 4 * 3600
     second_visits: bool = True
     # Hourly shape of garbage put out and the weekend factor per category (see above).
@@ -183,7 +189,7 @@ class PlanningConfig:
     # What sending one more truck out costs, in metres of driving: without it the
     # solver spreads a town over every truck on shift (each with its own depot legs
     # and part-loaded unloading trips); with it, it uses fewer trucks when they can.
-    truck_fixed_cost_m: int = 15_000
+    truck_fixed_cost_m: int = 30_000
     # Decomposition: about this many trucks per sector solved together.
     trucks_per_sector: int = 3
     workers: int = 2

@@ -46,6 +46,7 @@ from ingest.service import IngestService
 from ingest.stats import IngestCounters
 from optimizer.baseline import fixed_schedule, for_day
 from optimizer.distance import great_circle_m
+from optimizer.params import PlanningConfig
 from optimizer.planning import plan_day
 from optimizer.publish import dispatch_routes, store_route_stops
 from optimizer.state import read_state
@@ -61,6 +62,8 @@ Policy = Literal["yiju", "baseline"]
 LEND_TRUCKS = 2
 # ... and only trucks with at least this much of their shift left.
 LEND_MIN_SHIFT_LEFT_MS = 2 * 3_600_000
+# How late a re-plan after a breakdown may serve a point past its deadline.
+LATE_AFTER_BREAKDOWN_S = 4 * 3600
 POLICIES: tuple[Policy, ...] = ("yiju", "baseline")
 
 
@@ -344,6 +347,9 @@ class DistrictRun:
             from_ms=now_ms,
             town_id=truck.town_id,
             borrowed=lent,
+            # The broken truck's points that can no longer be reached by their
+            # deadline are served late rather than not at all.
+            config=PlanningConfig(late_allowance_s=LATE_AFTER_BREAKDOWN_S),
         )
         self._timed("re-plans", t)
 
@@ -401,6 +407,7 @@ class DistrictRun:
         from_ms: int | None = None,
         town_id: str | None = None,
         borrowed: tuple[str, ...] = (),
+        config: PlanningConfig | None = None,
     ) -> PlanRecord:
         local = LocalDay(day, self.tz)
         with InfluxClient.from_settings(self.settings) as influx:
@@ -415,6 +422,7 @@ class DistrictRun:
             from_ms=from_ms,
             excluded_vehicles=excluded,
             borrowed_vehicles=borrowed,
+            config=config,
         )
         self._dispatch(record, at_ms)
         return record

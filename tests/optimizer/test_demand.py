@@ -120,13 +120,15 @@ def test_forecast_fill_and_overflow(reading: BinState, start_s: int) -> None:
 
 
 def test_deadline_comes_before_the_overflow() -> None:
-    """The visit deadline (92 %) comes well before the predicted overflow."""
+    """A deadline fill with a margin (92 %) comes well before the predicted overflow, and
+    the visit's windows end by it."""
+    margin = PlanningConfig(deadline_fill_pct=92.0)
     fc = _forecast(BinState(60.0, 0, _daily(80.0)), start_s=PLAN_AT)
-    deadline = fc.reaches(CONFIG.deadline_fill_pct, PLAN_AT, DAY_S)
+    deadline = fc.reaches(margin.deadline_fill_pct, PLAN_AT, DAY_S)
     assert fc.overflow_s is not None
     assert deadline is not None
     assert PLAN_AT < deadline < fc.overflow_s - 1800
-    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT)
+    ((windows, _),) = plan_visits(fc, margin, PLAN_AT)
     assert windows[-1].close_s <= deadline
 
 
@@ -147,16 +149,18 @@ def test_slow_point_gets_one_visit_any_time() -> None:
 
 
 def test_mid_speed_point_gets_a_release_time() -> None:
-    """A point filling 95 % a day, emptied at 05:00, would be over 95 % by tomorrow
-    07:00: its one visit may not start before the release, which leaves it below then."""
+    """With an overnight bar of 95 %, a point filling 95 % a day and emptied at 05:00
+    would be over it by tomorrow 07:00: its one visit may not start before the release,
+    which leaves it below then."""
+    night = PlanningConfig(overnight_fill_pct=95.0)
     fc = _forecast(BinState(10.0, 0, _daily(95.0)), start_s=PLAN_AT)
-    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT)
+    ((windows, _),) = plan_visits(fc, night, PLAN_AT)
     earliest = windows[0].open_s
     assert earliest > 7 * HOUR
-    tomorrow = CONFIG.next_service_s
-    assert CONFIG.cleared_fill_pct + fc.accumulated(5 * HOUR, tomorrow) > 95
-    assert CONFIG.cleared_fill_pct + fc.accumulated(earliest, tomorrow) <= 95 + 0.01
-    assert fc.fill_at(windows[-1].close_s, PLAN_AT, 130.0) <= CONFIG.deadline_fill_pct + 0.01
+    tomorrow = night.next_service_s
+    assert night.cleared_fill_pct + fc.accumulated(5 * HOUR, tomorrow) > 95
+    assert night.cleared_fill_pct + fc.accumulated(earliest, tomorrow) <= 95 + 0.01
+    assert fc.fill_at(windows[-1].close_s, PLAN_AT, 130.0) <= night.deadline_fill_pct + 0.01
 
 
 def test_fast_point_gets_two_visits() -> None:
@@ -192,13 +196,13 @@ def test_fixed_schedule_never_plans_second_visits() -> None:
 
 
 def test_steady_round_keeps_near_yesterdays_time() -> None:
-    """A slow point cleared yesterday at 10:00 is served today between 09:00 and 11:30
-    (yesterday's round, `keep_round_s` before to `keep_round_late_s` after), not in
-    the first window where any slack truck would take it."""
+    """A slow point cleared yesterday at 12:00 is served today within yesterday's round
+    (`keep_round_s` before to `keep_round_late_s` after 12:00), not in the first window
+    where any slack truck would take it."""
     fc = _forecast(BinState(20.0, 0, _daily(50.0)), start_s=PLAN_AT)
-    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT, usual_s=10 * HOUR)
-    assert windows[0].open_s == 10 * HOUR - CONFIG.keep_round_s
-    assert windows[-1].close_s == 10 * HOUR + CONFIG.keep_round_late_s
+    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT, usual_s=12 * HOUR)
+    assert windows[0].open_s == 12 * HOUR - CONFIG.keep_round_s
+    assert windows[-1].close_s == 12 * HOUR + CONFIG.keep_round_late_s
 
 
 def test_steady_round_gives_way_to_the_deadline() -> None:
