@@ -24,7 +24,7 @@ from api.services.scope import Scope
 from api.services.violation_spans import spans
 from core import schema
 from core.influx import InfluxClient, quote_ident
-from core.localday import MS_PER_DAY, MS_PER_HOUR, day_start_ms, local_date
+from core.localday import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, day_start_ms, local_date
 from core.plans import PlanRecord
 from core.registry import Registry
 from core.schema import ViolationKind
@@ -61,6 +61,8 @@ class DayKpis:
     failing_daily: int  # communities whose static criteria pass but a daily one fails
     unserved_named: int  # stops the day's plans named as unserved
     failing_reasons: dict[str, str] = field(default_factory=dict)  # community → criteria
+    # community → collection point → minutes of exposed garbage that day
+    overflowed_points: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def clearance(self) -> float:
@@ -69,6 +71,7 @@ class DayKpis:
     def row(self) -> dict[str, object]:
         out = asdict(self)
         out.pop("failing_reasons")
+        out.pop("overflowed_points")
         out["clearance"] = self.clearance
         return out
 
@@ -88,7 +91,7 @@ def day_kpis(
     tz = registry.district.tz
     scope = Scope(min(days), max(days), tz)
     daily = compute_daily(influx, registry, scope, at_ms=at_ms)
-    overflowed = _points_overflowed(influx, scope, at_ms)
+    overflows = _overflows(influx, scope, at_ms)
     pest = _pest_due(influx, registry, scope, thresholds)
     driven = _driven(influx, scope)
     plan_s, unserved = _plan_figures(plans)
@@ -109,7 +112,7 @@ def day_kpis(
                 day=day,
                 points=int(rows["points"].sum()),
                 points_cleared=int(rows["points_cleared"].sum()),
-                points_overflowed=overflowed.get(day, 0),
+                points_overflowed=sum(len(p) for p in overflows[day].values()),
                 exposed_minutes=float(rows["exposed_minutes"].sum()),
                 pest_due=due,
                 pest_visited_on_time=on_time,
@@ -123,6 +126,7 @@ def day_kpis(
                 failing_daily=daily_only,
                 unserved_named=unserved.get(day, 0),
                 failing_reasons=reasons,
+                overflowed_points=overflows[day],
             )
         )
     return out
@@ -133,19 +137,24 @@ def frame(kpis: Sequence[DayKpis]) -> pd.DataFrame:
     return pd.DataFrame([k.row() for k in kpis])
 
 
-def _points_overflowed(influx: InfluxClient, scope: Scope, at_ms: int) -> dict[date, int]:
-    """Distinct collection points with exposed garbage at some time of each day."""
+Overflows = dict[date, dict[str, dict[str, float]]]  # day → community → point → minutes
+
+
+def _overflows(influx: InfluxClient, scope: Scope, at_ms: int) -> Overflows:
+    """Per day, community and collection point: the minutes of exposed garbage."""
     events = data.violation_events(influx, scope, [ViolationKind.BIN_OVERFLOW.value], 7)
-    points: dict[date, set[str]] = {day: set() for day in scope.days}
+    out: Overflows = {day: {} for day in scope.days}
     window = day_start_ms(scope.first - timedelta(days=7), scope.tz)
-    for opened, closed, subject, _ in spans(events).values():
+    for opened, closed, subject, community in spans(events).values():
         begin = window if opened is None else opened
         end = min(at_ms if closed is None else closed, at_ms)
         for day in scope.days:
             start = day_start_ms(day, scope.tz)
-            if min(end, start + MS_PER_DAY) > max(begin, start):
-                points[day].add(subject)
-    return {day: len(p) for day, p in points.items()}
+            overlap = min(end, start + MS_PER_DAY) - max(begin, start)
+            if overlap > 0:
+                points = out[day].setdefault(community, {})
+                points[subject] = points.get(subject, 0.0) + overlap / MS_PER_MINUTE
+    return out
 
 
 def _pest_due(

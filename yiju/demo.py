@@ -132,7 +132,8 @@ def print_report(report: DayReport, registry: Registry) -> None:
     print()
     print(format_kpis(report.kpis))
     faults = read_truth_log(report.options.truth_path)[1] if report.options.truth_path else []
-    causes = explain(report.kpis.day, report.kpis.failing_reasons, faults, registry)
+    day = report.kpis
+    causes = explain(day.day, day.failing_reasons, faults, registry, day.overflowed_points)
     if causes:
         print("  why the others fail:")
         for community, lines in causes.items():

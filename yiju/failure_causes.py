@@ -61,8 +61,11 @@ def explain(
     failing: Mapping[str, str],
     faults: Iterable[FaultRecord],
     registry: Registry,
+    overflowed: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, list[str]]:
-    """Per failing community of `day`: one line per failed criterion with its causes."""
+    """Per failing community of `day`: one line per failed criterion with its causes;
+    `overflowed` (community → point → minutes) names the points behind exposed
+    garbage."""
     places = FaultPlaces(registry)
     tz = registry.district.tz
     todays = [f for f in faults if local_date(f.ts_ms, tz) == day]
@@ -81,5 +84,11 @@ def explain(
                 lines.append(f"{criterion}: {named}{more}")
             else:
                 lines.append(f"{criterion}: {NO_FAULT}")
+            points = (overflowed or {}).get(community, {})
+            if criterion == "exposed_garbage" and points:
+                worst = sorted(points.items(), key=lambda item: -item[1])[:3]
+                named = ", ".join(f"{p} {m:.0f} min" for p, m in worst)
+                more = f" and {len(points) - 3} more" if len(points) > 3 else ""
+                lines.append(f"  overflowed: {named}{more}")
         out[community] = lines
     return out

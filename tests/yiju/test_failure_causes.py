@@ -50,3 +50,17 @@ def test_a_failure_without_a_fault_is_the_plans(small_district: Registry) -> Non
     community = small_district.communities[0]
     (lines,) = explain(DAY, {community.id: "pest_control"}, [], small_district).values()
     assert lines == [f"pest_control: {NO_FAULT}"]
+
+
+def test_exposed_garbage_names_its_points(small_district: Registry) -> None:
+    """Exposed garbage with no fault behind it names the points that overflowed, the
+    longest first, three at most."""
+    community = small_district.communities[0]
+    minutes = {"p1": 5.0, "p2": 50.0, "p3": 20.0, "p4": 1.0}
+    (lines,) = explain(
+        DAY, {community.id: "exposed_garbage"}, [], small_district, {community.id: minutes}
+    ).values()
+    assert lines == [
+        f"exposed_garbage: {NO_FAULT}",
+        "  overflowed: p2 50 min, p3 20 min, p1 5 min and 1 more",
+    ]
