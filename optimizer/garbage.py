@@ -464,6 +464,11 @@ def garbage_tasks(
         log.warning("%s has no transfer station: trucks unload at their depots", town_id)
     tasks = []
     for i, (sector_stops, sector_trucks) in enumerate(sectors):
+        # A sector's trucks may all end before a visit's windows (early trucks only).
+        sector_stops, off_shift = _within_shifts(sector_stops, sector_trucks, from_s, town_id)
+        unserved += off_shift
+        if not sector_stops:
+            continue
         builder = ProblemBuilder(f"garbage {town_id} sector {i + 1}/{len(sectors)}")
         depots = {}
         for truck in sector_trucks:

@@ -38,8 +38,10 @@ from optimizer.unserved import INDIVIDUAL, classify, extra_crew_hours, extra_veh
 log = logging.getLogger("yiju.optimizer")
 
 # Share of the time budget given to the main solve; the rest is for naming the
-# unserved stops and sizing the extra fleet.
-SOLVE_SHARE = 0.6
+# unserved stops and sizing the extra fleet (by solving when MIN_SIZING_S are left,
+# else estimated). A plan of the whole district needs the search time more than a
+# solved-for extra-truck figure.
+SOLVE_SHARE = 0.85
 SMALL_BASE_S = 2.0
 SMALL_PER_STOP_S = 0.25
 # What a solve costs beyond its search limit (building the model and its matrix, the

@@ -383,7 +383,12 @@ def _build(problem: Problem, params: SolveParams, unload_at_end: bool) -> _Model
         if load_dim is not None:
             load_dim.SlackVar(index).SetValue(0)
         cumul = time_dim.CumulVar(index)
-        windows = node.stop.windows
+        windows = tuple(
+            c for c in (w.clip(0, horizon - 1) for w in node.stop.windows) if c is not None
+        )
+        if node.stop.windows and not windows:
+            # No window inside any vehicle's shift: the stop can only be left out.
+            routing.solver().Add(routing.ActiveVar(index) == 0)
         if windows:
             cumul.SetRange(windows[0].open_s, windows[-1].close_s)
             for a, b in itertools.pairwise(windows):

@@ -5,24 +5,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
 from core.influx import InfluxClient
-from core.localday import local_date
+from core.localday import at_local, local_date
 from core.registry import Registry
 from core.thresholds import DEFAULT_THRESHOLDS
-from simulators.faults import FaultConfig
+from simulators.faults import Breakdown, FaultConfig
 from tests.conftest import clear_retained_status
 from tests.ingest.conftest import fresh_database
 from yiju.day_kpis import DayKpis
-from yiju.district_run import Policy, RunOptions, RunReport, daily_breakdowns, run_days
+from yiju.district_run import Policy, RunOptions, RunReport, run_days
 from yiju.localservices import LocalStack
 from yiju.running_start import import_pest_history, pest_history
 
 FIRST_DAY = date(2026, 7, 17)  # a Friday in the peak pest season: the weekend comes in
 DAYS = 3
+
+
+def _breakdown(registry: Registry) -> Breakdown:
+    """The biggest town's first double-shifted truck breaks down at 09:00 on day 1."""
+    town = max(registry.towns, key=lambda t: len(registry.points_in(t.id)))
+    truck = next(t for t in registry.trucks if t.town_id == town.id and t.shift.end > "12:30")
+    return Breakdown(truck.id, at_local(FIRST_DAY, time(9, 0), registry.district.tz))
 
 
 def _run(stack: LocalStack, registry: Registry, policy: Policy) -> RunReport:
@@ -34,7 +41,7 @@ def _run(stack: LocalStack, registry: Registry, policy: Policy) -> RunReport:
             policy=policy,
             seed=11,
             faults=FaultConfig(),
-            breakdowns_per_day=1,
+            breakdowns=(_breakdown(registry),),
             plan_time_limit_s=6,
             ingest_group=f"days{uuid.uuid4().hex[:6]}",
             forget_ingest_session=True,
@@ -91,17 +98,22 @@ def test_exposed_garbage_below_the_fixed_schedule(week: dict[str, RunReport]) ->
 def test_both_policies_ran_the_same_days(
     week: dict[str, RunReport], small_district: Registry
 ) -> None:
-    """The same breakdowns struck both, drawn from the seed; the baseline re-planned
-    nothing and drove the same fixed routes each day, yiju planned every morning."""
+    """The same breakdown struck both; yiju re-planned the town (lending trucks of
+    other towns when they were free), the baseline re-planned nothing and drove the
+    same fixed routes each day; yiju planned every morning and looked again at 16:00."""
     yiju, baseline = week["yiju"], week["baseline"]
-    expected = daily_breakdowns(small_district, FIRST_DAY, DAYS, 1, 11)
-    assert yiju.breakdowns == baseline.breakdowns == expected
+    breakdown = _breakdown(small_district)
+    assert yiju.breakdowns == baseline.breakdowns == [breakdown]
+    town = small_district.truck_by_id[breakdown.truck_id].town_id
+    replans = [p for p in yiju.plans if p.kind == "garbage" and p.town_id == town]
+    assert len(replans) == 1
+    assert breakdown.truck_id not in {r.vehicle_id for r in replans[0].routes}
     fixed = [p for p in baseline.plans if p.kind == "garbage"]
     assert len(fixed) == DAYS
     stops = [[[s.stop_id for s in r.stops] for r in p.routes] for p in fixed]
     assert stops[0] == stops[1] == stops[2]
-    mornings = [p for p in yiju.plans if p.kind == "garbage" and p.town_id is None]
-    assert len(mornings) == DAYS
+    whole = [p for p in yiju.plans if p.kind == "garbage" and p.town_id is None]
+    assert len(whole) == 2 * DAYS  # the morning plan and the afternoon look, each day
 
 
 def test_running_start_imports_visit_records(
