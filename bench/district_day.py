@@ -94,7 +94,7 @@ def describe(label: str, report: DayReport, stored: int) -> float:
     )
     print(f"{label}: telemetry points stored {stored:,}")
     print(f"{label}: end-to-end rate {rate:,.0f} msg/s; peak memory {report.peak_rss_mb:,.0f} MB")
-    for plan in (report.garbage_plan, report.pest_plan, *report.replans):
+    for plan in (report.garbage_plan, report.pest_plan, *report.replans, *report.afternoon):
         k = plan.kpis
         print(
             f"{label}: plan {plan.kind} {plan.town_id or 'all'}: {len(plan.routes)} routes, "

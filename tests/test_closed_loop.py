@@ -104,6 +104,10 @@ def test_half_fleet_and_a_breakdown_name_exactly_the_points_left_undone(
         faults=FaultConfig.none(),
         withheld_trucks=withheld,
         breakdown=breakdown,
+        # The breakdown's re-plan is what is judged here, not the afternoon's look, in a
+        # district whose towns do not lend each other trucks.
+        afternoon_replan_at=None,
+        lend_trucks=0,
     )
 
     plan = report.garbage_plan

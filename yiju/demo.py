@@ -143,7 +143,7 @@ def print_report(report: DayReport, registry: Registry) -> None:
                 print(f"      {text}")
     print()
     print("Routes:")
-    for plan in (report.garbage_plan, report.pest_plan, *report.replans):
+    for plan in (report.garbage_plan, report.pest_plan, *report.replans, *report.afternoon):
         k = plan.kpis
         scope = plan.town_id or "all towns"
         print(

@@ -21,7 +21,7 @@ from simulators.day import DaySummary
 from simulators.faults import Breakdown, FaultConfig
 from yiju.day_kpis import DayKpis
 from yiju.day_report import DayFigures, day_figures
-from yiju.district_run import RunOptions, run_days
+from yiju.district_run import LEND_TRUCKS, RunOptions, run_days
 
 log = logging.getLogger("yiju.demo")
 
@@ -34,11 +34,14 @@ class DayOptions:
     speed: float = 0.0
     seed: int = 1
     faults: FaultConfig = field(default_factory=FaultConfig)
-    # When the dispatcher plans the day (local time), with the night's readings in.
+    # When the dispatcher plans the day (local time), with the night's readings in,
+    # and looks again from the day's readings (None: no second look).
     morning_plan_at: str = "03:30"
+    afternoon_replan_at: str | None = "16:00"
     # A truck that breaks down, and how long the dispatcher takes to notice and re-plan.
     breakdown: Breakdown | None = None
     replan_after_min: int = 20
+    lend_trucks: int = LEND_TRUCKS
     # Trucks kept out of the morning plan (to see what a smaller fleet leaves undone).
     withheld_trucks: tuple[str, ...] = ()
     plan_time_limit_s: float = 30.0
@@ -61,8 +64,10 @@ class DayOptions:
             seed=self.seed,
             faults=self.faults,
             morning_plan_at=self.morning_plan_at,
+            afternoon_replan_at=self.afternoon_replan_at,
             breakdowns=(self.breakdown,) if self.breakdown is not None else (),
             replan_after_min=self.replan_after_min,
+            lend_trucks=self.lend_trucks,
             withheld_trucks=self.withheld_trucks,
             plan_time_limit_s=self.plan_time_limit_s,
             import_pest_history=self.import_pest_history,
@@ -79,7 +84,8 @@ class DayReport:
     options: DayOptions
     garbage_plan: PlanRecord
     pest_plan: PlanRecord
-    replans: list[PlanRecord]
+    replans: list[PlanRecord]  # after breakdowns, one town each
+    afternoon: list[PlanRecord]  # the second look at the day's readings
     simulation: DaySummary
     ingest: IngestCounters
     figures: DayFigures
@@ -117,7 +123,8 @@ class DistrictDay:
             o,
             garbage[0],
             pest[0],
-            garbage[1:],
+            [p for p in garbage[1:] if p.town_id is not None],
+            [p for p in garbage[1:] if p.town_id is None],
             run.simulation,
             run.ingest,
             figures,

@@ -87,8 +87,10 @@ class RunOptions:
     # (a truck and a time inside its shift), the same for every policy.
     breakdowns: tuple[Breakdown, ...] = ()
     breakdowns_per_day: int = 0
-    # How long the dispatcher takes to notice a breakdown and re-plan (yiju only).
+    # How long the dispatcher takes to notice a breakdown and re-plan (yiju only), and
+    # how many idle trucks of other towns the re-plan may borrow (0: towns never lend).
     replan_after_min: int = 20
+    lend_trucks: int = LEND_TRUCKS
     # Trucks kept out of every plan (to see what a smaller fleet leaves undone).
     withheld_trucks: tuple[str, ...] = ()
     plan_time_limit_s: float = 30.0
@@ -112,8 +114,8 @@ class RunOptions:
             raise ValueError("speed must be ≥ 0 (0 = as fast as possible)")
         if self.plan_time_limit_s <= 0:
             raise ValueError("plan_time_limit_s must be positive")
-        if self.replan_after_min < 0 or self.breakdowns_per_day < 0:
-            raise ValueError("replan_after_min and breakdowns_per_day must be ≥ 0")
+        if min(self.replan_after_min, self.breakdowns_per_day, self.lend_trucks) < 0:
+            raise ValueError("replan_after_min, breakdowns_per_day and lend_trucks must be ≥ 0")
         parse_clock(self.morning_plan_at)
         if self.afternoon_replan_at is not None:
             parse_clock(self.afternoon_replan_at)
@@ -356,7 +358,7 @@ class DistrictRun:
     def _idle_trucks_near(
         self, town_id: str, now_ms: int, unavailable: set[str]
     ) -> tuple[str, ...]:
-        """Up to `LEND_TRUCKS` trucks of other towns that have no collection point left
+        """Up to `lend_trucks` trucks of other towns that have no collection point left
         on their routes, nearest (by depot) to the town first: the district's dispatcher
         lends them when a breakdown leaves more than the town's own spare can take."""
         town = self.registry.town_by_id[town_id]
@@ -373,7 +375,7 @@ class DistrictRun:
             depot = self.registry.depot_by_id[other.depot_id]
             metres = great_circle_m([(town.lat, town.lon)], [(depot.lat, depot.lon)])
             idle.append((float(metres[0, 0]), other.id))
-        return tuple(truck_id for _, truck_id in sorted(idle)[:LEND_TRUCKS])
+        return tuple(truck_id for _, truck_id in sorted(idle)[: self.options.lend_trucks])
 
     def _points_left(self, truck_id: str, now_ms: int) -> bool:
         """Whether the truck's latest route still has collection points ahead."""
