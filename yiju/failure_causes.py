@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from core.localday import local_date
-from core.registry import Registry
+from core.registry import DeviceKind, Registry
 from simulators.faults import FaultKind
 from simulators.truth import FaultRecord
 
@@ -38,6 +38,13 @@ class FaultPlaces:
         for camera in registry.cameras:
             self.by_nvr.setdefault(camera.nvr_id, set()).add(camera.community_id)
         self.by_town = {t.id: {c.id for c in registry.communities_in(t.id)} for t in registry.towns}
+
+    def on_point(self, fault: FaultRecord) -> str | None:
+        """The collection point a fault sits on (a bin sensor's), if any."""
+        device = self.registry.devices.get(fault.device_id)
+        if device is None or device.kind is not DeviceKind.BIN:
+            return None
+        return device.subject_id
 
     def communities(self, fault: FaultRecord) -> set[str]:
         reg, subject = self.registry, fault.device_id
@@ -78,13 +85,16 @@ def explain(
                 lines.append(f"{criterion}: a static criterion of the registry")
                 continue
             hits = [f for f in todays if f.fault in kinds and community in places.communities(f)]
+            points = (overflowed or {}).get(community, {})
+            if criterion == "exposed_garbage" and points:
+                # A silent sensor or a fire explains only its own point's overflow.
+                hits = [f for f in hits if not places.on_point(f) or places.on_point(f) in points]
             if hits:
                 named = "; ".join(f"{f.fault.value} {f.device_id} ({f.detail})" for f in hits[:3])
                 more = f" and {len(hits) - 3} more" if len(hits) > 3 else ""
                 lines.append(f"{criterion}: {named}{more}")
             else:
                 lines.append(f"{criterion}: {NO_FAULT}")
-            points = (overflowed or {}).get(community, {})
             if criterion == "exposed_garbage" and points:
                 worst = sorted(points.items(), key=lambda item: -item[1])[:3]
                 named = ", ".join(f"{p} {m:.0f} min" for p, m in worst)

@@ -64,3 +64,22 @@ def test_exposed_garbage_names_its_points(small_district: Registry) -> None:
         f"exposed_garbage: {NO_FAULT}",
         "  overflowed: p2 50 min, p3 20 min, p1 5 min and 1 more",
     ]
+
+
+def test_a_silent_sensor_explains_only_its_own_point(small_district: Registry, noon: int) -> None:
+    """A silent sensor of one point does not explain another point's overflow."""
+    community = small_district.communities[0]
+    silent, overflowed = [
+        p for p in small_district.collection_points if p.community_id == community.id
+    ][:2]
+    assert silent.sensor is not None
+    faults = [FaultRecord(noon, FaultKind.SILENT, silent.sensor.device_id, "silent 3 h")]
+    failing = {community.id: "exposed_garbage"}
+    (other,) = explain(
+        DAY, failing, faults, small_district, {community.id: {overflowed.id: 9.0}}
+    ).values()
+    assert other[0] == f"exposed_garbage: {NO_FAULT}"
+    (own,) = explain(
+        DAY, failing, faults, small_district, {community.id: {silent.id: 9.0}}
+    ).values()
+    assert own[0] == f"exposed_garbage: silent {silent.sensor.device_id} (silent 3 h)"
