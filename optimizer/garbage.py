@@ -101,13 +101,19 @@ class _PointStop:
         return kg(self.fill_at(t_s, from_s, config), self.point.volume_l, density)
 
 
+# A window cut shorter than this by the plan's start or a deadline is no window: a
+# re-plan at 16:00 must not offer the 09:00–16:00 window's last second.
+MIN_WINDOW_S = 15 * 60
+
+
 def _windows(config: PlanningConfig, from_s: int, deadline: int | None) -> tuple[TimeWindow, ...]:
     hi = deadline if deadline is not None else DAY_S
     out = []
     for w in config.collection_windows:
         a, b = w.seconds
         clipped = TimeWindow(a, b).clip(from_s, hi)
-        if clipped is not None:
+        whole = clipped == TimeWindow(a, b)
+        if clipped is not None and (whole or clipped.close_s - clipped.open_s >= MIN_WINDOW_S):
             out.append(clipped)
     return tuple(out)
 

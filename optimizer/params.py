@@ -142,13 +142,13 @@ class PlanningConfig:
     # Serve a point before its predicted fill reaches this. A margin below
     # `overflow_pct` covers late trucks but crowds the first window; over days the
     # steady round and the afternoon look do more per kilometre (docs/optimizer.md).
-    deadline_fill_pct: float = 100.0
+    deadline_fill_pct: float = 97.0
     # After the day's last visit the point must stay below `overnight_fill_pct` until
     # tomorrow's first realistic service, this clock time (the first window's end).
     # Tomorrow's 03:30 plan sees the real fill and, if need be, serves the point in
     # the first window.
     next_service_clock: str = "07:00"
-    overnight_fill_pct: float = 100.0
+    overnight_fill_pct: float = 98.0
     # Fill left in a bin right after it is emptied.
     cleared_fill_pct: float = 3.0
     # Two visits of one point on a day start at least this far apart. False: every

@@ -42,7 +42,7 @@ def _run(stack: LocalStack, registry: Registry, policy: Policy) -> RunReport:
             seed=11,
             faults=FaultConfig(),
             breakdowns=(_breakdown(registry),),
-            plan_time_limit_s=6,
+            plan_time_limit_s=12,
             ingest_group=f"days{uuid.uuid4().hex[:6]}",
             forget_ingest_session=True,
         )

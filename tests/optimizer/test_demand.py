@@ -239,3 +239,15 @@ def test_todays_pace_moves_the_rate(rise: float, days: float, weight: float) -> 
     weekly = (60.0 * 6 + prior * CONFIG.history_prior_days) / (6.0 + CONFIG.history_prior_days)
     expected = (1 - weight) * weekly + weight * rise / days
     assert daily_rate(POINT, reading, DISTRICT, CONFIG) == pytest.approx(expected)
+
+
+def test_replan_at_a_windows_end_offers_the_next_window() -> None:
+    """Re-planning at 16:00 a point due before 19:00: the 09:00–16:00 window's last
+    instant is no window, so the point goes to the evening window (late, but served)."""
+    at = 16 * HOUR
+    fc = _forecast(BinState(90.0, at * 1000, _daily(80.0)), start_s=at)
+    due = fc.reaches(CONFIG.deadline_fill_pct, at, DAY_S)
+    assert due is not None
+    assert due < 19 * HOUR
+    ((windows, _),) = plan_visits(fc, CONFIG, at)
+    assert windows[0].open_s == 19 * HOUR
