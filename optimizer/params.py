@@ -140,8 +140,8 @@ class PlanningConfig:
     overflow_pct: float = 100.0
     urgent_within_s: int = 2 * 3600
     # Serve a point before its predicted fill reaches this. A margin below
-    # `overflow_pct` covers late trucks but crowds the first window; over days the
-    # steady round and the afternoon look do more per kilometre (docs/optimizer.md).
+    # `overflow_pct` covers late trucks and busy days, but a wide one crowds the first
+    # window and calls out more trucks (settings measured over days: docs/optimizer.md).
     deadline_fill_pct: float = 97.0
     # After the day's last visit the point must stay below `overnight_fill_pct` until
     # tomorrow's first realistic service, this clock time (the first window's end).
