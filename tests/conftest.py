@@ -130,22 +130,9 @@ def mqtt_connect(local_stack: LocalStack) -> Iterator[MqttFactory]:
 def clear_retained_status(settings: Settings, registry: Registry) -> None:
     """Remove the cameras' retained statuses a simulated day leaves on the shared
     broker, so the next tests' subscribers do not receive them."""
-    from core.topics import Topics
-    from simulators.wire import Connection
+    from yiju.district_run import clear_camera_statuses
 
-    account = credentials.SIMULATOR
-    conn = Connection(
-        settings.mqtt_host,
-        settings.mqtt_port,
-        client_id=f"cleanup-{uuid.uuid4().hex[:6]}",
-        username=account,
-        password=credentials.service_password(settings, account),
-    )
-    conn.connect()
-    topics = Topics(settings.topic_prefix)
-    for camera in registry.cameras:
-        conn.publish(topics.status("camera", camera.id), b"", retain=True)
-    conn.close()
+    clear_camera_statuses(settings, registry)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.05) -> bool:

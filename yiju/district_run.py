@@ -52,6 +52,7 @@ from optimizer.publish import dispatch_routes, store_route_stops
 from optimizer.state import read_state
 from simulators.day import DaySummary, Progress, run_day
 from simulators.faults import Breakdown, FaultConfig
+from simulators.wire import Connection
 from yiju.day_kpis import DayKpis, day_kpis
 from yiju.running_start import import_pest_history, pest_history
 
@@ -217,6 +218,10 @@ class DistrictRun:
         overrides: dict[str, Any] = {"group": o.ingest_group} if o.ingest_group else {}
         ingest = IngestService(self.settings, self.registry, workers=o.ingest_workers, **overrides)
         clear_dispatch(self.settings, self.registry)
+        # A run on a broker that carried an earlier one (the demo run again) would
+        # replay the cameras' old retained statuses, stamped with that run's end, and
+        # start ingest's rules clock there: every camera judged silent at once.
+        clear_camera_statuses(self.settings, self.registry)
         ingest.start()
         try:
             actions = self._actions(ingest)
@@ -503,3 +508,24 @@ def clear_dispatch(settings: Settings, registry: Registry, timeout_s: float = 20
         client.disconnect()
         client.loop_stop()
     return len(ids)
+
+
+def clear_camera_statuses(settings: Settings, registry: Registry) -> int:
+    """Remove the cameras' retained statuses (the simulated field publishes fresh ones
+    when it connects); returns how many topics were cleared."""
+    account = credentials.SIMULATOR
+    conn = Connection(
+        settings.mqtt_host,
+        settings.mqtt_port,
+        client_id=f"cleanup-{uuid.uuid4().hex[:8]}",
+        username=account,
+        password=credentials.service_password(settings, account),
+    )
+    conn.connect()
+    try:
+        topics = Topics(settings.topic_prefix)
+        for camera in registry.cameras:
+            conn.publish(topics.status("camera", camera.id), b"", retain=True)
+    finally:
+        conn.close()
+    return len(registry.cameras)
