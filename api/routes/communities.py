@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,7 @@ from api.errors import not_found
 from api.models.common import ERROR_RESPONSES, NOT_FOUND
 from api.models.compliance import CommunityCompliance, ScorecardPublic
 from api.models.registry import CommunitiesPublic, CommunityPublic
-from api.routes.params import check_town, day_range, today
+from api.routes.params import FirstDay, LastDay, check_town, day_range, today
 from api.services.compliance import compute_daily
 from api.services.registry_view import community_public
 from api.services.scope import Scope
@@ -55,12 +54,8 @@ def scorecard(
     limits: ThresholdsDep,
     cache: CacheDep,
     key: ReadKey,
-    date_from: Annotated[
-        dt.date | None, Query(alias="from", description="first local day (default: 29 days ago)")
-    ] = None,
-    date_to: Annotated[
-        dt.date | None, Query(alias="to", description="last local day (default: today)")
-    ] = None,
+    date_from: FirstDay = None,
+    date_to: LastDay = None,
 ) -> ScorecardPublic:
     community = registry.community_by_id.get(community_id)
     if community is None:

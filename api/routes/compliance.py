@@ -22,7 +22,7 @@ from api.models.compliance import (
     TownMonth,
     TownTarget,
 )
-from api.routes.params import check_day, check_town, today
+from api.routes.params import Format, check_day, check_town, today
 from api.services.compliance import compute_compliance, compute_daily, target_column
 from api.services.compliance_csv import to_csv
 from api.services.monthly import month_days, monthly_summary
@@ -52,7 +52,7 @@ def get_compliance(
     key: ReadKey,
     date: Annotated[dt.date | None, Query(description="local day (default: today)")] = None,
     town: Annotated[str | None, Query(max_length=64, description="only this town")] = None,
-    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    format: Format = "json",
     table: Annotated[
         Literal["communities", "towns"], Query(description="which table as CSV")
     ] = "communities",
@@ -115,7 +115,7 @@ def get_monthly(
     key: ReadKey,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
     town: Annotated[str | None, Query(max_length=64, description="only this town")] = None,
-    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    format: Format = "json",
     table: Annotated[
         Literal["communities", "towns"], Query(description="which table as CSV")
     ] = "communities",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import Query
 
 from api.errors import bad_parameter
 from core.localday import local_date, now_ms
@@ -13,6 +16,15 @@ from core.registry import Registry
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2100, 12, 31)
 MAX_RANGE_DAYS = 366
+
+# The query parameters of the per-day scorecards, declared once.
+FirstDay = Annotated[
+    dt.date | None, Query(alias="from", description="first local day (default: 29 days ago)")
+]
+LastDay = Annotated[
+    dt.date | None, Query(alias="to", description="last local day (default: today)")
+]
+Format = Annotated[Literal["json", "csv"], Query(description="json or csv")]
 
 
 def today(tz: str) -> dt.date:

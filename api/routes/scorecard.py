@@ -3,16 +3,13 @@ scorecard of every town)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Literal
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import CacheDep, InfluxDep, ReadKey, RegistryDep, ThresholdsDep
 from api.models.common import ERROR_RESPONSES
 from api.models.compliance import DistrictScorecardPublic
-from api.routes.params import day_range
+from api.routes.params import FirstDay, Format, LastDay, day_range
 from api.routes.towns import CSV_RESPONSE, csv_response, town_days, town_days_frame
 from api.services.scope import Scope
 
@@ -31,13 +28,9 @@ def district_scorecard(
     limits: ThresholdsDep,
     cache: CacheDep,
     key: ReadKey,
-    date_from: Annotated[
-        dt.date | None, Query(alias="from", description="first local day (default: 29 days ago)")
-    ] = None,
-    date_to: Annotated[
-        dt.date | None, Query(alias="to", description="last local day (default: today)")
-    ] = None,
-    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    date_from: FirstDay = None,
+    date_to: LastDay = None,
+    format: Format = "json",
 ) -> DistrictScorecardPublic | Response:
     tz = registry.district.tz
     first, last = day_range(date_from, date_to, tz)

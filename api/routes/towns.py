@@ -3,11 +3,8 @@ day, its communities meeting the standard and the daily figures summed over them
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Literal
-
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.config import ComplianceThresholds
@@ -16,7 +13,7 @@ from api.errors import not_found
 from api.models.common import ERROR_RESPONSES, NOT_FOUND
 from api.models.compliance import TownDay, TownScorecardPublic, TownTarget
 from api.models.registry import TownPublic, TownsPublic
-from api.routes.params import day_range, today
+from api.routes.params import FirstDay, Format, LastDay, day_range, today
 from api.services.compliance import compute_daily, target_column, town_daily
 from api.services.compliance_cache import ComplianceCache
 from api.services.compliance_csv import to_csv
@@ -56,13 +53,9 @@ def town_scorecard(
     limits: ThresholdsDep,
     cache: CacheDep,
     key: ReadKey,
-    date_from: Annotated[
-        dt.date | None, Query(alias="from", description="first local day (default: 29 days ago)")
-    ] = None,
-    date_to: Annotated[
-        dt.date | None, Query(alias="to", description="last local day (default: today)")
-    ] = None,
-    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    date_from: FirstDay = None,
+    date_to: LastDay = None,
+    format: Format = "json",
 ) -> TownScorecardPublic | Response:
     town = registry.town_by_id.get(town_id)
     if town is None:
