@@ -16,7 +16,9 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+from core.calendar import calendar_factor, mean_calendar_factor
 from core.registry import CollectionPoint, District, PointCategory
 from optimizer.params import PlanningConfig
 from optimizer.state import BinState
@@ -169,19 +171,29 @@ def forecast(
     start_ms: int,
     day_end_s: int,
     weekday: int | None = None,
+    day: date | None = None,
 ) -> PointForecast:
     """The point's fill at the plan's start (from its last reading, or
     `unknown_fill_pct` at midnight without one), its hour-by-hour accumulation over
     yesterday, today and tomorrow (weekend factor by category when `weekday`, the
-    planned day's 0 = Monday, is given) and its overflow time if it comes today."""
+    planned day's 0 = Monday, is given) and its overflow time if it comes today.
+    With `day`, the planned date, its weekday is known too, and the district's
+    calendar (market days, festivals; core/calendar.py) scales each day against
+    the calendar's mean, which the measured rate stands for."""
     base = daily_rate(point, reading, district, config)
     shape = config.garbage_shape
     weekend = config.weekend_factor(point.category)
+    if day is not None and weekday is None:
+        weekday = day.weekday()
+    mean_calendar = mean_calendar_factor(point.category)
     knots = [0.0]
     today = base
-    for day in range(FIRST_DAY, FIRST_DAY + DAYS):
-        factor = weekend if weekday is not None and (weekday + day) % 7 >= 5 else 1.0
-        if day == 0:
+    for offset in range(FIRST_DAY, FIRST_DAY + DAYS):
+        factor = weekend if weekday is not None and (weekday + offset) % 7 >= 5 else 1.0
+        if day is not None:
+            on = day + timedelta(days=offset)
+            factor *= calendar_factor(point.category, on) / mean_calendar
+        if offset == 0:
             today = base * factor
         for value in shape:
             knots.append(knots[-1] + base * factor * value / 24)

@@ -207,6 +207,7 @@ def _point_stops(
     *,
     cleared: dict[str, int] | None = None,
     weekday: int | None = None,
+    day: date | None = None,
 ) -> tuple[list[_PointStop], list[Unserved]]:
     """The visits of `points` (not cleared today) and of the points `cleared` today
     (point id -> clearance ms) that will not last until tomorrow's first service."""
@@ -236,6 +237,7 @@ def _point_stops(
             start_ms=from_ms,
             day_end_s=DAY_S,
             weekday=weekday,
+            day=day,
         )
         visits = plan_visits(
             fc,
@@ -436,6 +438,7 @@ def garbage_tasks(
         town_id,
         cleared={p: t for p, t in done.items() if p in registry.point_by_id},
         weekday=day.weekday() if day is not None else None,
+        day=day,
     )
     trucks = [
         t

@@ -17,20 +17,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from core.calendar import MARKET_DAY_FACTOR, festival_factor, is_market_day
 from core.localday import MS_PER_DAY, MS_PER_MINUTE
 from core.registry import CollectionPoint, District, PointCategory
 from simulators.faults import FaultKind
 from simulators.messages import Outbound
 from simulators.profiles import (
     CATEGORY_FACTOR,
-    FESTIVALS,
     GARBAGE_HOURLY,
-    MARKET_DAY_FACTOR,
     WEEKEND_FACTOR,
     LocalTime,
     ambient_c,
     hourly,
-    is_market_day,
 )
 from simulators.sensors import FieldRun, SensorField, nudge
 
@@ -162,9 +160,9 @@ class BinField(SensorField):
 
     def _calendar_factor(self, ts_ms: int) -> np.ndarray:
         """The day's festival factor for every point, and market days at markets."""
-        local = self.clock.local(ts_ms)
-        factor = np.full(self.n, FESTIVALS.get(local.date().isoformat(), 1.0))
-        if is_market_day(local.day):
+        local = self.clock.local(ts_ms).date()
+        factor = np.full(self.n, festival_factor(local))
+        if is_market_day(local):
             factor = np.where(self.is_market, factor * MARKET_DAY_FACTOR, factor)
         return factor
 

@@ -40,27 +40,6 @@ WEEKEND_FACTOR = {
     PointCategory.MARKET: 1.25,
     PointCategory.SCHOOL: 0.15,
 }
-# Market days (墟日): rural and town markets in Guangdong meet on fixed days of a
-# three-day cycle (days 1, 4, 7, … of the month here, EST); a market point then
-# takes about half as much again.
-MARKET_DAY_FACTOR = 1.5
-# Festival days and their garbage relative to an ordinary day (EST): family meals
-# and visits raise household waste around Dragon Boat, Mid-Autumn and the National
-# Day week; at Spring Festival many migrant workers leave Foshan and it falls.
-FESTIVALS: dict[str, float] = {
-    "2026-06-19": 1.2,  # Dragon Boat Festival
-    "2026-09-25": 1.3,  # Mid-Autumn Festival
-    **{f"2026-10-0{d}": 1.2 for d in range(1, 8)},  # National Day week
-    "2026-12-31": 1.15,
-    "2027-01-01": 1.15,
-    **{f"2027-02-{d:02d}": 0.8 for d in range(6, 13)},  # Spring Festival
-}
-
-
-def is_market_day(day_of_month: int) -> bool:
-    return day_of_month % 3 == 1
-
-
 # Heavy points produce more than their residents alone (markets, school canteens).
 CATEGORY_FACTOR = {
     PointCategory.RESIDENTIAL: 1.0,

@@ -3,8 +3,11 @@ overflow deadline, and the visits a point needs (release time, second visit)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from core.calendar import MARKET_DAY_FACTOR, is_market_day
 from core.registry import BinSize, CollectionPoint, District, PointCategory
 from optimizer.demand import PointForecast, daily_rate, forecast, registry_rate
 from optimizer.garbage import plan_visits
@@ -33,6 +36,7 @@ def _forecast(
     start_s: int = 0,
     point: CollectionPoint = POINT,
     weekday: int | None = None,
+    day: date | None = None,
 ) -> PointForecast:
     return forecast(
         point,
@@ -43,6 +47,7 @@ def _forecast(
         start_ms=start_s * 1000,
         day_end_s=DAY_S,
         weekday=weekday,
+        day=day,
     )
 
 
@@ -82,6 +87,28 @@ def test_weekend_factor_by_category(category: PointCategory, factor: float) -> N
     # Friday's forecast already knows tomorrow is Saturday.
     friday = _forecast(None, point=point, weekday=FRIDAY)
     assert friday.accumulated(DAY_S, 2 * DAY_S) == pytest.approx(weekend)
+
+
+def test_market_days_from_the_calendar() -> None:
+    """A market point's measured rate stands for a market cycle's mean; the forecast
+    raises it on the district's market days and lowers it between them. Households
+    do not follow the market calendar."""
+    market_day, off_day = date(2026, 7, 16), date(2026, 7, 15)  # both weekdays
+    assert is_market_day(market_day) and not is_market_day(off_day)
+    market = POINT.model_copy(update={"category": PointCategory.MARKET})
+    reading = BinState(10.0, 0, None, history_rise_pct=7 * 90.0, history_weekday_days=7.0)
+    on = _forecast(reading, point=market, day=market_day).accumulated(0, DAY_S)
+    off = _forecast(reading, point=market, day=off_day).accumulated(0, DAY_S)
+    rate = daily_rate(market, reading, DISTRICT, CONFIG)
+    mean = (2 + MARKET_DAY_FACTOR) / 3
+    assert on == pytest.approx(rate * MARKET_DAY_FACTOR / mean)
+    assert off == pytest.approx(rate / mean)
+    # The day before a market day already expects tomorrow's rush.
+    eve = _forecast(reading, point=market, day=off_day)
+    assert eve.accumulated(DAY_S, 2 * DAY_S) == pytest.approx(on)
+    home_on = _forecast(reading, day=market_day).accumulated(0, DAY_S)
+    home_off = _forecast(reading, day=off_day).accumulated(0, DAY_S)
+    assert home_on == pytest.approx(home_off)
 
 
 def test_history_weighed_against_the_registry() -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from core.calendar import MARKET_DAY_FACTOR
 from core.registry import Registry
 from core.schema import ViolationKind
 from core.topics import Topics
@@ -15,7 +16,6 @@ from simulators.day import parse_start
 from simulators.engine import DistrictSim
 from simulators.faults import FaultConfig, FaultKind, Storm
 from simulators.messages import Outbound
-from simulators.profiles import MARKET_DAY_FACTOR
 
 HOUR = 3_600_000
 
