@@ -94,7 +94,8 @@ def test_market_days_from_the_calendar() -> None:
     raises it on the district's market days and lowers it between them. Households
     do not follow the market calendar."""
     market_day, off_day = date(2026, 7, 16), date(2026, 7, 15)  # both weekdays
-    assert is_market_day(market_day) and not is_market_day(off_day)
+    assert is_market_day(market_day)
+    assert not is_market_day(off_day)
     market = POINT.model_copy(update={"category": PointCategory.MARKET})
     reading = BinState(10.0, 0, None, history_rise_pct=7 * 90.0, history_weekday_days=7.0)
     on = _forecast(reading, point=market, day=market_day).accumulated(0, DAY_S)
