@@ -1,4 +1,4 @@
-"""A fast, feasible first solution: nearest-feasible-stop routes built vehicle by vehicle.
+"""A fast, feasible first solution: soonest-feasible-stop routes built vehicle by vehicle.
 
 OR-Tools' insertion heuristics need several seconds for a first solution of a
 ~170-stop sector with breaks, collection windows and optional unloading visits,
@@ -16,14 +16,17 @@ import numpy as np
 
 from optimizer.model import Break, Problem, Vehicle
 
-# Waiting longer than this for a window to open is not worth it for a first route.
-MAX_WAIT_S = 3 * 3600
-# How many of the nearest open stops are weighed for the next visit.
-CANDIDATES = 60
-# Seconds of score per second of slack left after the visit: among the nearest
-# stops, the one that can start soonest wins, a stop whose last window closes
-# early a little before one that could wait.
+# Waiting longer than this for a window to open is not worth it for a first route;
+# a double-shifted truck done with the day's stops by 13:00 still waits for the
+# evening window.
+MAX_WAIT_S = 6 * 3600
+# Seconds of score per second of slack left after the visit: of the open stops,
+# the one that can start soonest wins, a stop whose last window closes early a
+# little before one that could wait.
 URGENCY = 0.01
+# Seconds of score per second of driving: among stops that open at the same time
+# (a truck waiting for the evening window), the nearest first.
+TIE_BREAK = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,15 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
     served = np.zeros(n, dtype=bool)
     stop_loc = np.array([s.location.index for s in stops], dtype=np.int64)
     windows = [[(w.open_s, w.close_s) for w in s.windows] or [(0, 10**9)] for s in stops]
+    width = max((len(w) for w in windows), default=1)
+    # Window k of each stop as columns; a stop with fewer windows pads with one that
+    # closes before it opens, so no arrival fits it.
+    opens = np.full((n, width), 10**9, dtype=np.int64)
+    closes = np.full((n, width), -1, dtype=np.int64)
+    for i, ws in enumerate(windows):
+        for k, (a, b) in enumerate(ws):
+            opens[i, k], closes[i, k] = a, b
+    last_close = np.array([ws[-1][1] for ws in windows], dtype=np.int64)
     demand = np.array([s.demand_kg for s in stops], dtype=np.int64)
     service = np.array([s.service_s for s in stops], dtype=np.int64)
     # Optional stops wait for the search; the constructor takes the required ones.
@@ -72,7 +84,7 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
             served,
             required,
             stop_loc,
-            windows,
+            (opens, closes, last_close),
             demand,
             service,
             dur,
@@ -89,7 +101,7 @@ def _route(
     served: np.ndarray,
     required: np.ndarray,
     stop_loc: np.ndarray,
-    windows: list[list[tuple[int, int]]],
+    windows: tuple[np.ndarray, np.ndarray, np.ndarray],
     demand: np.ndarray,
     service: np.ndarray,
     dur: np.ndarray,
@@ -115,6 +127,46 @@ def _route(
     def nearest_station(loc: int) -> int:
         return int(np.argmin([dur[loc, s] for s in station_loc]))
 
+    opens, closes, last_close = windows
+    home_direct = dur[stop_loc, end_loc].astype(np.int64)
+    if station_loc and unload_at_end:
+        unload = np.array([st.unload_s for st in problem.stations], dtype=np.int64)
+        stations = np.array(station_loc, dtype=np.int64)
+        via = dur[np.ix_(stop_loc, stations)] + unload[None, :] + dur[stations, end_loc]
+        home_loaded = via.min(axis=1).astype(np.int64)
+    else:
+        home_loaded = home_direct
+
+    def _pick(
+        cand: np.ndarray, here: int, t: int, load: int, vehicle: Vehicle, rest: Break | None
+    ) -> tuple[int, int, int, int] | None:
+        """The open stop whose service can start soonest (a stop whose last window
+        closes early a little before, the nearer on a tie) among those the truck can
+        still serve and get home from: (stop, departure, arrival, service start)."""
+        arrive = t + dur[here, stop_loc[cand]].astype(np.int64)
+        begin = np.full(cand.size, -1, dtype=np.int64)
+        for k in range(opens.shape[1] - 1, -1, -1):
+            fits = arrive <= closes[cand, k]
+            begin = np.where(fits, np.maximum(arrive, opens[cand, k]), begin)
+        ok = (begin >= 0) & (begin - arrive <= MAX_WAIT_S)
+        carrying = load + demand[cand]
+        if uses_load:
+            ok &= carrying <= vehicle.capacity_kg
+        depart = begin + service[cand]
+        extra = np.zeros(cand.size, dtype=np.int64)
+        if rest is not None:
+            start = np.maximum(arrive, rest.earliest_s)
+            in_wait = (start <= rest.latest_s) & (start + rest.duration_s <= begin)
+            ok &= in_wait | (depart <= rest.latest_s)
+            extra = np.where(in_wait, 0, rest.duration_s)
+        home = np.where(carrying > 0, home_loaded[cand], home_direct[cand])
+        ok &= depart + home + extra <= close
+        if not ok.any():
+            return None
+        score = (begin - t) + URGENCY * (last_close[cand] - begin) + TIE_BREAK * (arrive - t)
+        j = int(np.argmin(np.where(ok, score, np.inf)))
+        return int(cand[j]), int(depart[j]), int(arrive[j]), int(begin[j])
+
     while True:
         if rest_due and rest is not None and t >= rest.earliest_s:
             if t > rest.latest_s:
@@ -124,28 +176,7 @@ def _route(
         cand = np.flatnonzero(~served & required)
         if cand.size == 0:
             break
-        travel = dur[here, stop_loc[cand]]
-        order = cand[np.argsort(travel, kind="stable")]
-        chosen = None
-        best = None
-        for i in order[:CANDIDATES]:
-            arrive = t + int(dur[here, stop_loc[i]])
-            begin = _window_start(windows[i], arrive)
-            if begin is None or begin - arrive > MAX_WAIT_S:
-                continue
-            if uses_load and load + demand[i] > vehicle.capacity_kg:
-                continue
-            depart = begin + int(service[i])
-            extra = rest.duration_s if rest_due and rest is not None else 0
-            if rest_due and rest is not None and _rest_in_wait(rest, arrive, begin):
-                extra = 0  # the break fits in the wait for the window
-            elif rest_due and rest is not None and depart > rest.latest_s:
-                continue  # the break must start by its latest start
-            if finish_from(stop_loc[i], depart, load + int(demand[i])) + extra > close:
-                continue
-            score = (begin - t) + URGENCY * (windows[i][-1][1] - begin)
-            if best is None or score < best:
-                best, chosen = score, (int(i), depart, arrive, begin)
+        chosen = _pick(cand, here, t, load, vehicle, rest if rest_due else None)
         if chosen is None:
             # A full truck unloads before anything else: taking the break first would
             # park it until the break's earliest start (a double-shifted truck full at

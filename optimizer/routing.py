@@ -470,8 +470,12 @@ def _with_final_unload(
     if last.kind not in (StopKind.POINT, StopKind.SITE):
         return visits
     station = problem.stations[choice[(last.location.index, end.location.index)]]
-    leave = max(v.departure_s for v in visits[k:-1])
-    eta = leave + problem.travel_s(last.location, station.location)
+    # A break after the last point may interrupt the drive (OR-Tools lets it, adding
+    # its length to the leg), so the station comes the break's length after the drive,
+    # not a whole drive after the break: that would reach the depot after the model's
+    # end time.
+    pause = sum(v.departure_s - v.arrival_s for v in visits[k + 1 : -1])
+    eta = last.departure_s + problem.travel_s(last.location, station.location) + pause
     unload = Visit(StopKind.STATION, station.id, station.location, eta, eta + station.unload_s, 0)
     return [*visits[:-1], unload, replace(end, load_kg=0)]
 

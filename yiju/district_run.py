@@ -300,7 +300,14 @@ class DistrictRun:
             assert self.schedule is not None
             self._dispatch(for_day(self.schedule, day), now_ms)
         else:
-            self._plan("garbage", day, now_ms, excluded=self.options.withheld_trucks)
+            # From now, not from midnight: a point already at its limit is due within
+            # the next hours, not at 02:00 (then "before any window", which handed it
+            # the whole first window and crowded it). Measured on day 2 of the scale-1
+            # run re-planned offline: 11,651 points served from 03:30, 11,402 from
+            # midnight.
+            self._plan(
+                "garbage", day, now_ms, excluded=self.options.withheld_trucks, from_ms=now_ms
+            )
         # Pest control runs on its cycle from the visit records under either policy.
         self._plan("pest", day, now_ms)
         self._timed("morning plans", t)
