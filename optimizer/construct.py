@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.model import Break, Problem, Vehicle
+from optimizer.model import Break, Problem, Vehicle, is_second_visit
 
 # Waiting longer than this for a window to open is not worth it for a first route;
 # a double-shifted truck done with the day's stops by 13:00 still waits for the
@@ -27,6 +27,9 @@ URGENCY = 0.01
 # Seconds of score per second of driving: among stops that open at the same time
 # (a truck waiting for the evening window), the nearest first.
 TIE_BREAK = 0.1
+# Seconds of score added to a second visit: a point's only visit of the day comes
+# first when the two compete for a truck (the solver's drop penalty agrees).
+SECOND_LATER_S = 1800
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,8 @@ def _route(
         return int(np.argmin([dur[loc, s] for s in station_loc]))
 
     opens, closes, last_close = windows
+    # A second visit waits for the first visits that compete with it (SECOND_LATER_S).
+    later = np.array([SECOND_LATER_S if is_second_visit(s.id) else 0 for s in problem.stops])
     home_direct = dur[stop_loc, end_loc].astype(np.int64)
     if station_loc and unload_at_end:
         unload = np.array([st.unload_s for st in problem.stations], dtype=np.int64)
@@ -163,7 +168,12 @@ def _route(
         ok &= depart + home + extra <= close
         if not ok.any():
             return None
-        score = (begin - t) + URGENCY * (last_close[cand] - begin) + TIE_BREAK * (arrive - t)
+        score = (
+            (begin - t)
+            + URGENCY * (last_close[cand] - begin)
+            + TIE_BREAK * (arrive - t)
+            + later[cand]
+        )
         j = int(np.argmin(np.where(ok, score, np.inf)))
         return int(cand[j]), int(depart[j]), int(arrive[j]), int(begin[j])
 

@@ -161,7 +161,8 @@ def plan_visits(
     if fc.fill_pct >= limit:
         deadline: int | None = from_s + config.urgent_within_s
     else:
-        deadline = fc.reaches(limit, from_s, DAY_S)
+        level = fc.fill_pct + (limit - fc.fill_pct) / (1 + config.forecast_spread)
+        deadline = fc.reaches(level, from_s, DAY_S)
     # Overflowing before any window opens: the first window left is the best there is.
     before = _windows(config, from_s, deadline) or left[:1]
     if not config.second_visits:

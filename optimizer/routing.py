@@ -36,7 +36,7 @@ from ortools.util import optional_boolean_pb2
 from core.dispatch import StopKind
 from optimizer.construct import construct
 from optimizer.lns import LnsParams, ruin_and_recreate
-from optimizer.model import Problem, RoutePlan, Solution, Stop, Visit
+from optimizer.model import Problem, RoutePlan, Solution, Stop, Visit, is_second_visit
 from optimizer.params import SolveParams
 from optimizer.processes import process_pool
 
@@ -399,6 +399,11 @@ def _build(problem: Problem, params: SolveParams, unload_at_end: bool) -> _Model
         if node.stop.required and not params.droppable:
             continue
         penalty = params.drop_penalty if node.stop.required else max(1, node.stop.prize)
+        if node.stop.required and is_second_visit(node.stop.id):
+            # When the fleet cannot do both, a point's only visit of the day comes
+            # before another point's second one: unserved, the first overflows for
+            # sure and breaks the daily clearance; the second may last the night.
+            penalty //= 2
         routing.AddDisjunction([index], penalty)
     if load_dim is not None:
         for v in range(len(problem.vehicles)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from optimizer.construct import Step, construct
 from optimizer.distance import GreatCircle
-from optimizer.model import Break, Problem, ProblemBuilder, TimeWindow
+from optimizer.model import Break, Problem, ProblemBuilder, TimeWindow, second_visit_id
 from optimizer.params import SolveParams
 from optimizer.routing import solve
 
@@ -92,3 +92,21 @@ def test_constructed_routes_are_accepted_whole_by_the_model() -> None:
     served = sum(len(r.served) for r in solution.routes)
     assert built == 30
     assert served == 30
+
+
+def test_a_first_visit_comes_before_a_second_one_when_only_one_fits() -> None:
+    """One hour of shift, two points each needing 40 min of service: the plan serves
+    the point's only visit of the day and names the other point's second visit."""
+    b = ProblemBuilder("priority")
+    depot = b.add_depot("d", 23.0, 113.0)
+    window = (TimeWindow(9 * HOUR, 16 * HOUR),)
+    # The second visit is nearer, so distance alone would pick it.
+    b.add_stop(second_visit_id("near"), 23.0, 113.001, service_s=2400, windows=window)
+    b.add_stop("far", 23.0, 113.004, service_s=2400, windows=window)
+    b.add_vehicle("t", depot, shift=TimeWindow(9 * HOUR, 10 * HOUR))
+    problem = b.build(PROVIDER)
+    first = [problem.stops[s.stop].id for s in construct(problem)[0] if s.stop is not None]
+    assert first == ["far"]
+    solution = solve(problem, SolveParams(time_limit_s=1.0))
+    assert [s for r in solution.routes for s in r.served] == ["far"]
+    assert [s.id for s in solution.dropped] == [second_visit_id("near")]

@@ -160,6 +160,25 @@ def test_deadline_comes_before_the_overflow() -> None:
     assert windows[-1].close_s <= deadline
 
 
+def test_forecast_spread_moves_the_deadline_before_the_evening_gap() -> None:
+    """A point at 25 % filling 90 % a day reaches the deadline fill at ~19:40, inside
+    the evening window; assuming the rest of its day's garbage comes 15 % faster, it
+    reaches it at ~18:30, in the gap after 16:00 where no window opens, so its one
+    visit ends by 16:00 instead."""
+    fc = _forecast(BinState(25.0, 0, _daily(90.0)), start_s=PLAN_AT)
+    exact = fc.reaches(CONFIG.deadline_fill_pct, PLAN_AT, DAY_S)
+    assert exact is not None
+    assert 19 * HOUR < exact < 20 * HOUR
+    plain = PlanningConfig(second_visits=False)
+    ((windows, _),) = plan_visits(fc, plain, PLAN_AT)
+    assert windows[-1].open_s == 19 * HOUR
+    cautious = PlanningConfig(forecast_spread=0.15, second_visits=False)
+    ((windows, _),) = plan_visits(fc, cautious, PLAN_AT)
+    assert windows[-1].close_s == 16 * HOUR
+    with pytest.raises(ValueError, match="forecast_spread"):
+        PlanningConfig(forecast_spread=1.0)
+
+
 def test_demand_is_capped_and_in_kg() -> None:
     """Demand = fill at the visit × volume × density, piled garbage capped at 130 %."""
     fc = _forecast(BinState(50.0, 0, _daily(48.0)))
