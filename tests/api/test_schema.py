@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -50,10 +52,15 @@ OPERATIONS = [
 
 
 @pytest.fixture(scope="module")
-def api_schema(api_app: FastAPI, client: TestClient) -> schemathesis.BaseSchema:
+def api_schema(api_app: FastAPI, client: TestClient) -> Iterator[schemathesis.BaseSchema]:
     # One planning process at a time: further valid POST /plans answer 429 (documented).
+    # The app is shared by the whole session: later modules get their limit back.
+    before = api_app.state.plan_jobs.max_running
     api_app.state.plan_jobs.max_running = 1
-    return schemathesis.openapi.from_asgi(f"{API_PREFIX}/openapi.json", api_app)
+    try:
+        yield schemathesis.openapi.from_asgi(f"{API_PREFIX}/openapi.json", api_app)
+    finally:
+        api_app.state.plan_jobs.max_running = before
 
 
 def test_schema_lists_every_operation(api_schema: schemathesis.BaseSchema) -> None:

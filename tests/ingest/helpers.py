@@ -15,6 +15,10 @@ from core import credentials
 from core.influx import InfluxClient
 from core.settings import Settings
 
+# A publisher whose window of unacknowledged messages stays full this long fails
+# instead of hanging the run (the broker is down or refuses the account).
+ACK_TIMEOUT_S = 120
+
 
 class Publisher:
     """QoS 1 publisher as the simulator account with at most `window` unacknowledged
@@ -55,7 +59,11 @@ class Publisher:
         self.window.release()
 
     def publish(self, topic: str, payload: bytes | str, key: Any = None) -> None:
-        self.window.acquire()
+        if not self.window.acquire(timeout=ACK_TIMEOUT_S):
+            raise TimeoutError(
+                f"no PUBACK from Mosquitto at {self.client.host}:{self.client.port} for "
+                f"{ACK_TIMEOUT_S} s with {len(self.sent)} messages in flight: is the broker up?"
+            )
         # Not under self._lock: paho may run on_publish while publish() runs.
         info = self.client.publish(topic, payload, qos=1)
         key = key if key is not None else info.mid
