@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 
 import numpy as np
 import pytest
@@ -112,9 +111,7 @@ def test_capacitated_two_vehicles(seed: int, workers: int) -> None:
         best = total if best is None else min(best, total)
     if best is None:
         pytest.fail("seed gives an infeasible instance; pick another")
-    started = time.monotonic()
     solution = solve(problem, SolveParams(time_limit_s=3, workers=workers))
-    assert time.monotonic() - started < 3 + 2  # the starts share the limit
     assert not solution.dropped
     assert solution.distance_m == best
 
