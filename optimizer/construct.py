@@ -46,13 +46,6 @@ def _rest_in_wait(rest: Break, arrive: int, begin: int) -> bool:
     return start <= rest.latest_s and start + rest.duration_s <= begin
 
 
-def _window_start(windows: list[tuple[int, int]], arrive: int) -> int | None:
-    for a, b in windows:
-        if arrive <= b:
-            return max(arrive, a)
-    return None
-
-
 def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step]]:
     """One step list per vehicle of `problem` (possibly empty)."""
     stops = problem.stops
@@ -69,6 +62,8 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
         for k, (a, b) in enumerate(ws):
             opens[i, k], closes[i, k] = a, b
     last_close = np.array([ws[-1][1] for ws in windows], dtype=np.int64)
+    # A second visit waits for the first visits that compete with it (SECOND_LATER_S).
+    later = np.array([SECOND_LATER_S if is_second_visit(s.id) else 0 for s in stops])
     demand = np.array([s.demand_kg for s in stops], dtype=np.int64)
     service = np.array([s.service_s for s in stops], dtype=np.int64)
     # Optional stops wait for the search; the constructor takes the required ones.
@@ -87,7 +82,7 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
             served,
             required,
             stop_loc,
-            (opens, closes, last_close),
+            (opens, closes, last_close, later),
             demand,
             service,
             dur,
@@ -104,7 +99,7 @@ def _route(
     served: np.ndarray,
     required: np.ndarray,
     stop_loc: np.ndarray,
-    windows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    windows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     demand: np.ndarray,
     service: np.ndarray,
     dur: np.ndarray,
@@ -118,21 +113,11 @@ def _route(
     rest = vehicle.rest
     rest_due = rest is not None and rest.duration_s > 0
 
-    def finish_from(loc: int, at: int, carrying: int) -> int:
-        """Time back at the depot, unloading first when needed."""
-        if station_loc and carrying > 0 and unload_at_end:
-            return min(
-                at + int(dur[loc, s]) + problem.stations[k].unload_s + int(dur[s, end_loc])
-                for k, s in enumerate(station_loc)
-            )
-        return at + int(dur[loc, end_loc])
-
     def nearest_station(loc: int) -> int:
         return int(np.argmin([dur[loc, s] for s in station_loc]))
 
-    opens, closes, last_close = windows
-    # A second visit waits for the first visits that compete with it (SECOND_LATER_S).
-    later = np.array([SECOND_LATER_S if is_second_visit(s.id) else 0 for s in problem.stops])
+    # Per stop: its windows' opens and closes, its last close, its second-visit delay.
+    opens, closes, last_close, later = windows
     home_direct = dur[stop_loc, end_loc].astype(np.int64)
     if station_loc and unload_at_end:
         unload = np.array([st.unload_s for st in problem.stations], dtype=np.int64)
@@ -229,7 +214,7 @@ def _route(
         steps.append(Step(stop=i))
         here, t, load = int(stop_loc[i]), depart, load + int(demand[i])
     if station_loc and load > 0 and unload_at_end:
-        # The station finish_from counted on: the quickest way home, not the nearest.
+        # The station home_loaded counted on: the quickest way home, not the nearest.
         last = [
             int(dur[here, s]) + problem.stations[k].unload_s + int(dur[s, end_loc])
             for k, s in enumerate(station_loc)

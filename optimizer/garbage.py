@@ -207,7 +207,6 @@ def _point_stops(
     town_id: str,
     *,
     cleared: dict[str, int] | None = None,
-    weekday: int | None = None,
     day: date | None = None,
 ) -> tuple[list[_PointStop], list[Unserved]]:
     """The visits of `points` (not cleared today) and of the points `cleared` today
@@ -237,7 +236,6 @@ def _point_stops(
             start_s=from_s,
             start_ms=from_ms,
             day_end_s=DAY_S,
-            weekday=weekday,
             day=day,
         )
         visits = plan_visits(
@@ -438,7 +436,6 @@ def garbage_tasks(
         from_ms,
         town_id,
         cleared={p: t for p, t in done.items() if p in registry.point_by_id},
-        weekday=day.weekday() if day is not None else None,
         day=day,
     )
     trucks = [

@@ -146,10 +146,9 @@ class PlanningConfig:
     # A point's garbage on a given day varies around its forecast (the simulated field
     # draws σ 0.15 per point and day): with a spread the deadline assumes the garbage
     # still to come arrives this much faster, so a point forecast to last until its
-    # evening round by a thin margin is served earlier. Off by default: 0.15 over the
-    # week at scale 0.05 cut Saturday's overflows (11 -> 5) but not Sunday's (21 ->
-    # 20), and raised exposure (0.067 -> 0.106 of the fixed schedule's) and truck-km
-    # (1.25 -> 1.30x) through the second visits it adds (docs/optimizer.md).
+    # evening round by a thin margin is served earlier. Off by default: the second
+    # visits it adds cost more exposure and driving than it saves (measured in
+    # docs/optimizer.md, "Preventing exposure").
     forecast_spread: float = 0.0
     # After the day's last visit the point must stay below `overnight_fill_pct` until
     # tomorrow's first realistic service, this clock time (the first window's end).

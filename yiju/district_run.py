@@ -302,9 +302,7 @@ class DistrictRun:
         else:
             # From now, not from midnight: a point already at its limit is due within
             # the next hours, not at 02:00 (then "before any window", which handed it
-            # the whole first window and crowded it). Measured on day 2 of the scale-1
-            # run re-planned offline: 11,651 points served from 03:30, 11,402 from
-            # midnight.
+            # the whole first window and crowded it).
             self._plan(
                 "garbage", day, now_ms, excluded=self.options.withheld_trucks, from_ms=now_ms
             )
