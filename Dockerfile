@@ -11,7 +11,9 @@ COPY optimizer optimizer
 COPY api api
 COPY dashboards dashboards
 COPY yiju yiju
-RUN pip install . && useradd --system --home-dir /data yiju && mkdir -p /data \
+# The wheel, without extras: what scripts/check_install.sh checks in CI.
+RUN pip wheel --no-deps --wheel-dir /tmp/dist . && pip install /tmp/dist/yiju-*.whl \
+    && rm -rf /tmp/dist && useradd --system --home-dir /data yiju && mkdir -p /data \
     && chown yiju /data
 USER yiju
 ENV YIJU_DATA_DIR=/data YIJU_ENV=production

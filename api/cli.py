@@ -10,7 +10,6 @@ from api.auth import append_key as store_key
 from core.errors import ConfigError
 from core.registry import load_registry
 from core.settings import get_settings
-from yiju.paths import default_registry_path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     # Fail here with a clear message rather than inside uvicorn's app factory.
-    load_registry(default_registry_path(settings))
+    load_registry(settings.registry_file())
     host = args.host or settings.api_host
     port = args.port or settings.api_port
     print(f"yiju API on http://{host}:{port}/api/v1 (docs at /docs)")

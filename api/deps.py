@@ -9,12 +9,12 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import ApiKey, KeyRing, Scope
-from api.config import ComplianceThresholds
 from api.services.compliance_cache import ComplianceCache
 from core.influx import InfluxClient
 from core.plans import PlanStore
 from core.registry import Registry
 from core.settings import Settings
+from core.standard import ComplianceThresholds
 
 
 def get_settings(request: Request) -> Settings:

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api.auth import KeyRing, keys_file_path
-from api.config import ApiConfig, ComplianceThresholds
 from api.errors import install_error_handlers
 from api.routes import (
     communities,
@@ -35,8 +34,8 @@ from core.influx import InfluxClient
 from core.plans import PlanStore
 from core.registry import Registry, load_registry
 from core.settings import Settings, get_settings
-from yiju import __version__
-from yiju.paths import default_registry_path
+from core.standard import ComplianceThresholds
+from core.version import __version__
 
 log = logging.getLogger("yiju.api")
 
@@ -62,12 +61,12 @@ def create_app(
     thresholds: ComplianceThresholds | None = None,
     cache_s: float | None = None,
 ) -> FastAPI:
-    """The app; `influx` defaults to the read-only account, `keys` and `thresholds` to the
-    environment (`YIJU_API_KEYS`, the keys file, `YIJU_COMPLIANCE_*`); `cache_s` how long
-    answers for complete days are kept (default `YIJU_COMPLIANCE_CACHE_S`)."""
-    config = ApiConfig()
+    """The app; `influx` defaults to the read-only account, `keys` and `thresholds` to
+    the settings (`YIJU_API_KEYS`, the keys file, the rule and `YIJU_COMPLIANCE_*`
+    settings); `cache_s` how long answers for complete days are kept (default
+    `YIJU_COMPLIANCE_CACHE_S`)."""
     if keys is None:
-        env_keys = config.api_keys.get_secret_value() if config.api_keys else None
+        env_keys = settings.api_keys.get_secret_value() if settings.api_keys else None
         keys = KeyRing.load(env_keys, keys_file_path(settings))
     if not keys.keys:
         log.warning("no API keys configured: every request but /health will get 401")
@@ -96,9 +95,9 @@ def create_app(
     app.state.registry = registry
     app.state.influx = client
     app.state.keys = keys
-    app.state.thresholds = thresholds or config.thresholds()
+    app.state.thresholds = thresholds or settings.compliance_thresholds()
     app.state.compliance_cache = ComplianceCache(
-        config.compliance_cache_s if cache_s is None else cache_s
+        settings.compliance_cache_s if cache_s is None else cache_s
     )
     app.state.plan_store = store
     app.state.plan_jobs = jobs
@@ -133,5 +132,5 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The app for `uvicorn api.main:app_from_environment --factory` and `yiju api`."""
     settings = get_settings()
-    registry = load_registry(default_registry_path(settings))
+    registry = load_registry(settings.registry_file())
     return create_app(settings, registry)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import yaml
+from pydantic import SecretStr
 
 from core.influx import InfluxClient
 from core.localday import now_ms
@@ -17,7 +17,6 @@ from core.registry import load_registry
 from core.settings import get_settings
 from dashboards import build, validate
 from dashboards.interpolate import TimeRange
-from yiju.paths import default_registry_path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,14 +43,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_probe)
 
     u = actions.add_parser("push", help="upsert folder, datasource, boards and alert rules")
-    u.add_argument("--url", required=True, help="Grafana URL, e.g. http://localhost:3000")
-    u.add_argument("--token", default=os.environ.get("GRAFANA_TOKEN"),
-                   help="service-account token (default: $GRAFANA_TOKEN)")  # fmt: skip
+    u.add_argument("--url", help="Grafana URL, e.g. http://localhost:3000 (YIJU_GRAFANA_URL)")
+    u.add_argument("--token", help="service-account token (default: YIJU_GRAFANA_TOKEN)")
     u.add_argument("--influx-url", default="http://influxdb:8086",
                    help="InfluxDB as Grafana reaches it")  # fmt: skip
     u.add_argument("--influx-db", help="database (default: YIJU_INFLUX_DB)")
-    u.add_argument("--influx-token", default=os.environ.get("INFLUX_TOKEN"),
-                   help="2.x/3.x token instead of the 1.x reader account")  # fmt: skip
+    u.add_argument(
+        "--influx-token", help="2.x/3.x token instead of the 1.x reader (YIJU_INFLUX_TOKEN)"
+    )
     u.set_defaults(func=cmd_push)
 
 
@@ -94,7 +93,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from dashboards.seed import seed
 
     settings = get_settings()
-    registry = load_registry(args.registry or default_registry_path(settings))
+    registry = load_registry(args.registry or settings.registry_file())
     plans = PlanStore(settings.data_dir).list()
     with InfluxClient.from_settings(settings) as influx:
         communities, unserved = seed(influx, registry, now_ms(), plans)
@@ -130,18 +129,29 @@ def cmd_probe(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     from dashboards.push import InfluxTarget, connect, push
 
-    if not args.token:
-        print("yiju: error: --token (or $GRAFANA_TOKEN) is required", file=sys.stderr)
-        return 2
     settings = get_settings()
-    password = None if args.influx_token else settings.secret("influx_reader_password")
+    url = args.url or settings.grafana_url
+    token = args.token or _secret(settings.grafana_token)
+    influx_token = args.influx_token or _secret(settings.influx_token)
+    if not url or not token:
+        print(
+            "yiju: error: Grafana's URL and token are required: --url/--token or "
+            "YIJU_GRAFANA_URL/YIJU_GRAFANA_TOKEN",
+            file=sys.stderr,
+        )
+        return 2
+    password = None if influx_token else settings.secret("influx_reader_password")
     target = InfluxTarget(
         url=args.influx_url,
         database=args.influx_db or settings.influx_db,
         user=settings.influx_reader_user,
         password=password,
-        token=args.influx_token,
+        token=influx_token,
     )
-    done = push(connect(args.url, args.token), target)
+    done = push(connect(url, token), target)
     print(", ".join(f"{k}: {v}" for k, v in done.items()))
     return 0
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from core import schema
+from core.settings import Settings
 from dashboards import panels as p
 from dashboards import queries as qb
 from dashboards.model import (
@@ -32,10 +33,15 @@ COMMUNITY_VARIABLE = QueryVariable(
     multi=False,
     include_all=False,
 )
-FILL_STEPS = thresholds(Threshold(p.GREEN), Threshold(p.ORANGE, 90), Threshold(p.RED, 100))
+# Orange this many points before the overflow level of the rules.
+FILL_WARNING_MARGIN_PCT = 10.0
 
 
 def point_fill() -> Panel:
+    # The boards are built for the configured rules, so the red band of a bin is the
+    # fill at which ingest opens its overflow.
+    overflow = Settings().rule_thresholds().bin_overflow_pct
+    warning = overflow - FILL_WARNING_MARGIN_PCT
     b = schema.BIN
     fill = qb.col(b, "fill_pct")
     query = (
@@ -45,12 +51,16 @@ def point_fill() -> Panel:
     return p.bar_gauge(
         "Fill of each collection point (last reading)",
         [Target("A", query, fmt="time_series", alias="$tag_point_id")],
-        steps=FILL_STEPS,
+        steps=thresholds(
+            Threshold(p.GREEN), Threshold(p.ORANGE, warning), Threshold(p.RED, overflow)
+        ),
         unit="percent",
         minimum=0,
         maximum=120,
         width=12,
-        description="Orange from 90 %, red from 100 % (garbage beside a full bin).",
+        description=(
+            f"Orange from {warning:g} %, red from {overflow:g} % (garbage beside a full bin)."
+        ),
     )
 
 

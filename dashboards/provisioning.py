@@ -28,18 +28,18 @@ def datasource() -> Json:
         "uid": DATASOURCE_UID,
         "type": DATASOURCE_TYPE,
         "access": "proxy",
-        "url": "$INFLUX_URL",
-        "user": "$INFLUX_READER_USER",
+        "url": "$YIJU_INFLUX_URL",
+        "user": "$YIJU_INFLUX_READER_USER",
         "isDefault": True,
         "editable": False,
         "jsonData": {
             "version": "InfluxQL",
-            "dbName": "$INFLUX_DB",
+            "dbName": "$YIJU_INFLUX_DB",
             # POST keeps long queries (subqueries over many communities) out of URLs.
             "httpMode": "POST",
             "timeInterval": "10s",
         },
-        "secureJsonData": {"password": "$INFLUX_READER_PASSWORD"},
+        "secureJsonData": {"password": "$YIJU_INFLUX_READER_PASSWORD"},
     }
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 from core.errors import ConfigError
 from core.registry import load_registry
 from core.settings import get_settings
-from core.thresholds import DEFAULT_THRESHOLDS
-from yiju.paths import default_registry_path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,11 +42,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--batch-delay", type=float, default=0.2, help="seconds before a partial batch is written"
     )
     parser.add_argument(
-        "--cutoff",
-        default=DEFAULT_THRESHOLDS.clearance_cutoff,
-        help="local time (HH:MM) by which every collection point must be cleared",
-    )
-    parser.add_argument(
         "--no-restore", action="store_true", help="do not read open violations back at start"
     )
     parser.add_argument("--stats-interval", type=float, default=10.0, help="seconds between logs")
@@ -60,17 +52,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.service import IngestService
 
     settings = get_settings()
-    path = args.registry or default_registry_path(settings)
+    path = args.registry or settings.registry_file()
     if not path.exists():
         raise ConfigError(
             f"district file {path} does not exist; create it with `yiju district generate` "
             "or pass --registry"
         )
     registry = load_registry(path)
-    try:
-        thresholds = replace(DEFAULT_THRESHOLDS, clearance_cutoff=args.cutoff)
-    except ValueError as exc:
-        raise ConfigError(f"--cutoff {args.cutoff!r}: {exc}") from exc
     service = IngestService(
         settings,
         registry,
@@ -81,7 +69,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         batch_delay_s=args.batch_delay,
         restore=not args.no_restore,
-        thresholds=thresholds,
         stats_interval_s=args.stats_interval,
     )
     stop = threading.Event()

@@ -28,7 +28,7 @@ from typing import Any
 from core.contract import Message
 from core.registry import Registry
 from core.settings import Settings
-from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
+from core.thresholds import RuleThresholds
 from ingest.consumer import Consumer, ConsumerOptions
 from ingest.errors import IngestError
 from ingest.facts import decode, encode
@@ -46,7 +46,8 @@ REORDER_S = 1.0
 class ServiceOptions:
     workers: int = 1
     consumer: ConsumerOptions = field(default_factory=ConsumerOptions)
-    thresholds: RuleThresholds = DEFAULT_THRESHOLDS
+    # None: the configured rules (`Settings.rule_thresholds`).
+    thresholds: RuleThresholds | None = None
     # Message time allowed to arrive late before time-based checks run past it.
     lateness_ms: int = 300_000
     restore: bool = True
@@ -89,7 +90,7 @@ class IngestService:
         self.violations = ViolationPipeline(
             settings,
             registry,
-            thresholds=base.thresholds,
+            thresholds=base.thresholds or settings.rule_thresholds(),
             lateness_ms=base.lateness_ms,
             group=base.consumer.group,
         )

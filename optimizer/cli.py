@@ -14,10 +14,13 @@ from core.registry import load_registry
 from core.settings import get_settings
 from optimizer.distance import provider_from_config
 from optimizer.errors import PlanningError
-from optimizer.jobs import deliver, registry_path, run_plan_job
+from optimizer.jobs import deliver, run_plan_job
 from optimizer.params import PlanningConfig
 from optimizer.planning import plan_day
 from optimizer.state import DistrictState, read_state
+
+# Seconds of search for `yiju plan` when neither --time-limit nor the settings say.
+DEFAULT_TIME_LIMIT_S = 60.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("--date", type=dt.date.fromisoformat, help="local date (default: today)")
         p.add_argument("--town", help="one town id (default: every town)")
         p.add_argument(
-            "--time-limit", type=float, default=60.0, help="seconds of search (default 60)"
+            "--time-limit",
+            type=float,
+            help="seconds of search (default: YIJU_PLAN_TIME_LIMIT_S, else 60)",
         )
         p.add_argument("--from", dest="from_clock", help="re-plan the rest of the day from HH:MM")
         p.add_argument(
@@ -38,10 +43,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument(
             "--distance",
             choices=("greatcircle", "osrm", "valhalla"),
-            default="greatcircle",
-            help="distance provider (default: great-circle × detour at --speed)",
+            help="distance provider (default: YIJU_DISTANCE_PROVIDER, else great-circle ×"
+            " detour at --speed)",
         )
-        p.add_argument("--distance-url", help="OSRM or Valhalla base URL")
+        p.add_argument("--distance-url", help="OSRM or Valhalla base URL (YIJU_DISTANCE_URL)")
         p.add_argument("--speed", type=float, default=22.0, help="urban km/h (default 22)")
         p.add_argument("--detour", type=float, default=1.3, help="detour factor (default 1.3)")
         p.add_argument("--no-state", action="store_true", help="plan without reading InfluxDB")
@@ -89,7 +94,7 @@ def _summary(record: PlanRecord) -> str:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     settings = get_settings()
-    path = registry_path(settings)
+    path = settings.registry_file()
     if not path.exists():
         raise PlanningError(f"no district registry at {path}; run `yiju district generate`")
     registry = load_registry(path)
@@ -97,10 +102,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
     local = LocalDay(day, settings.tz)
     from_ms = at_local(day, parse_clock(args.from_clock), settings.tz) if args.from_clock else None
     at = from_ms if from_ms is not None else min(now_ms(), local.end_ms - 1)
-    config = PlanningConfig(workers=max(1, args.workers), speed_kmh=args.speed, detour=args.detour)
+    config = PlanningConfig.for_rules(
+        settings.rule_thresholds(),
+        workers=max(1, args.workers),
+        speed_kmh=args.speed,
+        detour=args.detour,
+    )
     try:
         provider = provider_from_config(
-            args.distance, url=args.distance_url, detour=args.detour, speed_kmh=args.speed
+            args.distance or settings.distance_provider or "greatcircle",
+            url=args.distance_url or settings.distance_url,
+            detour=args.detour,
+            speed_kmh=args.speed,
         )
     except ValueError as exc:
         raise PlanningError(str(exc)) from exc
@@ -113,7 +126,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             day,
             args.plan_kind,
             args.town,
-            time_limit_s=args.time_limit,
+            time_limit_s=args.time_limit or settings.plan_time_limit_s or DEFAULT_TIME_LIMIT_S,
             from_ms=from_ms,
             excluded_vehicles=args.exclude,
             config=config,

@@ -7,9 +7,7 @@ this process owns the record from then on (queued → running → done | failed)
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date
-from pathlib import Path
 
 from core.errors import YijuError
 from core.influx import InfluxClient
@@ -20,6 +18,7 @@ from core.settings import Settings
 from optimizer.distance import provider_from_config
 from optimizer.errors import PlanningError
 from optimizer.model import DistanceMatrixSource
+from optimizer.params import PlanningConfig
 from optimizer.planning import plan_day
 from optimizer.publish import dispatch_routes, export_files, store_route_stops
 from optimizer.state import read_state
@@ -35,29 +34,18 @@ DEFAULT_LIMIT_S = {
 }
 
 
-def registry_path(settings: Settings) -> Path:
-    return settings.registry_path or settings.data_dir / "district.json"
-
-
-def job_time_limit(kind: str, town_id: str | None) -> float:
-    text = os.environ.get("YIJU_PLAN_TIME_LIMIT_S")
-    if text:
-        try:
-            return float(text)
-        except ValueError as exc:
-            raise PlanningError(
-                f"YIJU_PLAN_TIME_LIMIT_S={text!r} is not a number of seconds"
-            ) from exc
+def job_time_limit(settings: Settings, kind: str, town_id: str | None) -> float:
+    if settings.plan_time_limit_s is not None:
+        return settings.plan_time_limit_s
     return DEFAULT_LIMIT_S[(kind, town_id is not None)]
 
 
-def provider_from_env() -> DistanceMatrixSource | None:
+def configured_provider(settings: Settings) -> DistanceMatrixSource | None:
     """`YIJU_DISTANCE_PROVIDER` (greatcircle, osrm, valhalla) and `YIJU_DISTANCE_URL`."""
-    kind = os.environ.get("YIJU_DISTANCE_PROVIDER")
-    if not kind:
+    if not settings.distance_provider:
         return None
     try:
-        return provider_from_config(kind, url=os.environ.get("YIJU_DISTANCE_URL"))
+        return provider_from_config(settings.distance_provider, url=settings.distance_url)
     except ValueError as exc:
         raise PlanningError(f"YIJU_DISTANCE_PROVIDER: {exc}") from exc
 
@@ -103,7 +91,7 @@ def run_plan_job(
     store.save(record)
     try:
         if registry is None:
-            path = registry_path(settings)
+            path = settings.registry_file()
             if not path.exists():
                 raise PlanningError(f"no district registry at {path}; run `yiju district generate`")
             registry = load_registry(path)
@@ -112,7 +100,7 @@ def run_plan_job(
         limit = (
             time_limit_s
             if time_limit_s is not None
-            else job_time_limit(record.kind, record.town_id)
+            else job_time_limit(settings, record.kind, record.town_id)
         )
         with InfluxClient.from_settings(settings) as influx:
             state = read_state(influx, min(now_ms(), local.end_ms - 1), local.start_ms)
@@ -124,7 +112,8 @@ def run_plan_job(
                 record.town_id,
                 time_limit_s=limit,
                 plan_id=plan_id,
-                provider=provider_from_env(),
+                provider=configured_provider(settings),
+                config=PlanningConfig.for_rules(settings.rule_thresholds()),
             )
             result.created_ms = record.created_ms
             result.started_ms = record.started_ms

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
+from typing import Any
 
 from core.localday import parse_clock
+from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
 
 # First-solution strategies the solver accepts (OR-Tools names). Parallel cheapest
 # insertion was measured to make every Solomon instance feasible at once, where the
@@ -136,8 +138,11 @@ class PlanningConfig:
     service_s_per_point: int = 20
     speed_kmh: float = 22.0
     detour: float = 1.3
+    # The violation rules the plan keeps (the overflow level, the pest season); built
+    # from the settings with `for_rules`, so the plan and the rules agree.
+    rules: RuleThresholds = DEFAULT_THRESHOLDS
     # A point already at or past this fill must be reached within `urgent_within_s`.
-    overflow_pct: float = 100.0
+    overflow_pct: float = DEFAULT_THRESHOLDS.bin_overflow_pct
     urgent_within_s: int = 2 * 3600
     # Serve a point before its predicted fill reaches this. A margin below
     # `overflow_pct` covers late trucks and busy days, but a wide one crowds the first
@@ -229,6 +234,20 @@ class PlanningConfig:
         if self.second_visit_gap_s < 0 or self.history_prior_days <= 0:
             raise ValueError("second_visit_gap_s must be >= 0 and history_prior_days > 0")
         _clock_s(self.next_service_clock)
+
+    @classmethod
+    def for_rules(cls, rules: RuleThresholds, **figures: Any) -> PlanningConfig:
+        """The figures with the plan keeping `rules`: points are served before the
+        configured overflow level, and the fill margins below it scale with it."""
+        base = cls(**figures)
+        scale = rules.bin_overflow_pct / base.overflow_pct
+        return replace(
+            base,
+            rules=rules,
+            overflow_pct=rules.bin_overflow_pct,
+            deadline_fill_pct=base.deadline_fill_pct * scale,
+            overnight_fill_pct=base.overnight_fill_pct * scale,
+        )
 
     @property
     def garbage_shape(self) -> tuple[float, ...]:

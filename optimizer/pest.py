@@ -18,7 +18,7 @@ from core.localday import DEFAULT_TZ
 from core.plans import UnservedReason
 from core.registry import PestCrew, PestSite, Registry
 from core.schema import ViolationKind
-from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
+from core.thresholds import RuleThresholds
 from optimizer.garbage import DAY_S, shift_break, shift_window
 from optimizer.model import DistanceMatrixSource, PlanTask, ProblemBuilder, TimeWindow, Unserved
 from optimizer.params import PlanningConfig, SolveParams
@@ -96,7 +96,6 @@ def pest_tasks(
     *,
     from_s: int,
     time_limit_s: float,
-    thresholds: RuleThresholds = DEFAULT_THRESHOLDS,
 ) -> tuple[list[PlanTask], list[Unserved], int, int]:
     """Routing tasks for the pest-control crews; returns (tasks, unserved known before
     solving, mandatory sites, crews available)."""
@@ -109,7 +108,7 @@ def pest_tasks(
         sites = [s for s in registry.pest_sites if registry.town_of(s.community_id) in towns]
         candidates = 0
         for site in sites:
-            due = due_date(site, state.last_pest_visit.get(site.id), day, thresholds)
+            due = due_date(site, state.last_pest_visit.get(site.id), day, config.rules)
             raised = bool(state.violations_of(site.community_id) & RAISING)
             mandatory = due <= day
             if not (mandatory or due <= horizon or raised):

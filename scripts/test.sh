@@ -9,5 +9,7 @@ echo "[test] ruff check and ruff format --check"
 .venv/bin/ruff format --check .
 echo "[test] mypy (every package, strict)"
 .venv/bin/mypy
+echo "[test] the plain install (wheel, no extras, fresh venv) starts and works"
+bash scripts/check_install.sh
 echo "[test] pytest"
 exec .venv/bin/python -m pytest -m "not slow" -p no:cacheprovider "$@"

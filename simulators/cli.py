@@ -12,11 +12,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core.localday import from_ms
-from core.registry import Registry, load_registry
-from core.settings import Settings, get_settings
+from core.registry import load_registry
+from core.settings import get_settings
 from simulators.day import DaySummary, Progress, parse_start, run_day
 from simulators.faults import Breakdown, FaultConfig
-from yiju.paths import default_registry_path
 
 # One process publishes 25,000–40,000 msg/s; the whole district at --speed 600 needs
 # ~30,000 on average, so large districts get two processes where there are cores for
@@ -77,32 +76,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--no-dispatch", action="store_true", help="do not follow the dispatch topics"
     )
-    days = parser.add_argument_group(
-        "consecutive days",
-        "with --days the whole loop runs: ingest, a plan every morning from the night's "
-        "readings, the field driving it, re-plans after breakdowns, and each day's figures "
-        "of the standard (from the running start: pest visit records imported)",
-    )
-    days.add_argument("--days", type=_positive_int, help="run this many whole local days")
-    days.add_argument(
-        "--policy",
-        choices=("yiju", "baseline"),
-        default="yiju",
-        help="yiju's morning plans, or the fixed schedule of a district without sensors",
-    )
-    days.add_argument(
-        "--breakdowns-per-day",
-        type=int,
-        default=0,
-        help="truck breakdowns a day, drawn from the seed (default 0)",
-    )
-    days.add_argument(
-        "--plan-time-limit", type=float, default=30.0, help="seconds per plan (default 30)"
-    )
     parser.set_defaults(func=cmd_simulate)
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -133,7 +110,7 @@ def _speed(text: str) -> float:
     return value
 
 
-def _faults(args: argparse.Namespace, start_ms: int, tz: str) -> FaultConfig:
+def faults_from_args(args: argparse.Namespace, start_ms: int, tz: str) -> FaultConfig:
     base = FaultConfig.none() if args.no_faults else FaultConfig()
     changes: dict[str, object] = {}
     if args.malformed_share is not None:
@@ -184,13 +161,11 @@ def _report(summary: DaySummary) -> None:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     settings = get_settings()
-    path = args.district or default_registry_path(settings)
+    path = args.district or settings.registry_file()
     registry = load_registry(path)
     tz = registry.district.tz
     start = args.start or datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%dT00:00")
     start_ms = parse_start(start, tz)
-    if args.days is not None:
-        return _run_days(args, settings, registry, start_ms)
     truth = args.truth or (
         settings.data_dir / "truth" / f"{from_ms(start_ms, tz):%Y%m%dT%H%M}-seed{args.seed}.jsonl"
     )
@@ -206,7 +181,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             hours=args.hours,
             speed=args.speed,
             seed=args.seed,
-            faults=_faults(args, start_ms, tz),
+            faults=faults_from_args(args, start_ms, tz),
             truth_path=truth,
             stop_event=stop,
             progress=_show,
@@ -219,38 +194,3 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     _report(summary)
     return 0 if summary.rejected == 0 else 1
-
-
-def _run_days(
-    args: argparse.Namespace, settings: Settings, registry: Registry, start_ms: int
-) -> int:
-    """`--days N`: the whole loop over consecutive days (see yiju.district_run)."""
-    # The loop lives with the command line's other end-to-end runs; imported here so
-    # that the field simulation alone needs none of ingest, optimizer or api.
-    from yiju.day_kpis import frame
-    from yiju.district_run import RunOptions, run_days
-
-    tz = registry.district.tz
-    first = from_ms(start_ms, tz)
-    if (first.hour, first.minute) != (0, 0):
-        raise SystemExit("yiju simulate: --days runs whole local days; give --start as a date")
-    options = RunOptions(
-        first_day=first.date(),
-        days=args.days,
-        policy=args.policy,
-        speed=args.speed,
-        seed=args.seed,
-        faults=_faults(args, start_ms, tz),
-        breakdowns_per_day=args.breakdowns_per_day,
-        plan_time_limit_s=args.plan_time_limit,
-        truth_path=args.truth,
-        device_share=args.device_share,
-    )
-    report = run_days(settings, registry, options, progress=lambda text: print(text, flush=True))
-    print()
-    print(frame(report.kpis).to_string(index=False))
-    print(
-        f"messages published {report.simulation.published:,}, lost {report.lost:,}; "
-        f"whole run {report.wall_s:.0f} s"
-    )
-    return 0 if report.lost == 0 else 1

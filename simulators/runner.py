@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from core.registry import Registry
 from core.settings import Settings
-from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
+from core.thresholds import RuleThresholds
 from core.topics import Topics
 from simulators.clock import SimClock, StopSignal
 from simulators.dispatch import DispatchListener
@@ -71,7 +71,8 @@ class PartOptions:
     seed: int
     faults: FaultConfig
     direct_devices: frozenset[str]
-    thresholds: RuleThresholds = DEFAULT_THRESHOLDS
+    # None: the configured rules (`Settings.rule_thresholds`).
+    thresholds: RuleThresholds | None = None
     follow_dispatch: bool = True
     window: int = 500
     position_interval_s: int = 60
@@ -106,7 +107,7 @@ def run_part(
         faults=o.faults,
         topics=Topics(settings.topic_prefix),
         direct_devices=frozenset(direct),
-        thresholds=o.thresholds,
+        thresholds=o.thresholds or settings.rule_thresholds(),
         position_interval_s=o.position_interval_s,
         pest_history=dict(o.pest_history),
     )

@@ -1,3 +1,5 @@
 """yiju: sanitation monitoring and crew routing for a city district's communities."""
 
-__version__ = "0.1.0"
+from core.version import __version__
+
+__all__ = ["__version__"]

@@ -15,7 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from core.errors import YijuError
-from yiju import __version__
+from core.version import __version__
+from yiju import days_cli
 from yiju.localservices import ServiceError
 
 # Packages whose cli.py adds subcommands, in the order they appear in --help.
@@ -61,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         if not _installed(name):
             continue
         importlib.import_module(name).register(sub)
+    if "simulate" in sub.choices:
+        days_cli.extend(sub.choices["simulate"])
     return parser
 
 

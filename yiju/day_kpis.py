@@ -28,7 +28,8 @@ from core.localday import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, day_start_ms, 
 from core.plans import PlanRecord
 from core.registry import Registry
 from core.schema import ViolationKind
-from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
+from core.standard import DEFAULT_COMPLIANCE, ComplianceThresholds
+from core.thresholds import RuleThresholds
 
 # Criteria the registry decides (a community cannot fix them by operations).
 STATIC_CRITERIA = frozenset({"class2_toilet", "green_space", "service_centre"})
@@ -83,16 +84,16 @@ def day_kpis(
     plans: Iterable[PlanRecord] = (),
     *,
     at_ms: int,
-    thresholds: RuleThresholds = DEFAULT_THRESHOLDS,
+    limits: ComplianceThresholds = DEFAULT_COMPLIANCE,
 ) -> list[DayKpis]:
     """The figures of each of `days` (consecutive local days), judged at `at_ms`."""
     if not days:
         return []
     tz = registry.district.tz
     scope = Scope(min(days), max(days), tz)
-    daily = compute_daily(influx, registry, scope, at_ms=at_ms)
+    daily = compute_daily(influx, registry, scope, at_ms=at_ms, limits=limits)
     overflows = _overflows(influx, scope, at_ms)
-    pest = _pest_due(influx, registry, scope, thresholds)
+    pest = _pest_due(influx, registry, scope, limits.rules)
     driven = _driven(influx, scope)
     plan_s, unserved = _plan_figures(plans)
     out = []

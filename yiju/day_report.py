@@ -13,6 +13,7 @@ from core.influx import InfluxClient, quote_ident
 from core.localday import LocalDay
 from core.registry import Registry
 from core.schema import ViolationKind, ViolationState
+from core.standard import DEFAULT_COMPLIANCE, ComplianceThresholds
 
 
 @dataclass
@@ -56,7 +57,12 @@ def opened_violations(influx: InfluxClient, day: LocalDay) -> list[dict[str, str
     return rows
 
 
-def day_figures(influx: InfluxClient, registry: Registry, day: LocalDay) -> DayFigures:
+def day_figures(
+    influx: InfluxClient,
+    registry: Registry,
+    day: LocalDay,
+    limits: ComplianceThresholds = DEFAULT_COMPLIANCE,
+) -> DayFigures:
     cleared = cleared_points(influx, day)
     per_town = Counter(registry.town_of(p.community_id) for p in registry.collection_points)
     done = Counter(
@@ -87,7 +93,9 @@ def day_figures(influx: InfluxClient, registry: Registry, day: LocalDay) -> DayF
     not_cleared = {r["subject"] for r in opened if r["kind"] == ViolationKind.BIN_NOT_CLEARED}
     counts = Counter((r["kind"], r["subject"]) for r in opened)
     # The simulated day may lie ahead of the wall clock: judge it as a whole day.
-    communities, towns = compute_compliance(influx, registry, day.day, at_ms=day.end_ms)
+    communities, towns = compute_compliance(
+        influx, registry, day.day, at_ms=day.end_ms, limits=limits
+    )
     return DayFigures(clearance, table, not_cleared, dict(counts), communities, towns)
 
 

@@ -34,7 +34,6 @@ from yiju.district_day import DayOptions, DayReport, DistrictDay
 from yiju.failure_causes import explain
 from yiju.localservices import LocalStack
 from yiju.localservices.influxdb import InfluxService
-from yiju.paths import default_registry_path
 
 log = logging.getLogger("yiju.demo")
 
@@ -79,7 +78,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def prepare_district(settings: Settings, scale: float, seed: int) -> Registry:
     """The demo's district, generated afresh (about a second at scale 1) so it always
     matches this version of the generator, and saved where every part reads it."""
-    path = default_registry_path(settings)
+    path = settings.registry_file()
     registry = generate_district(scale=scale, seed=seed)
     save_registry(registry, path)
     log.info("generated the district (scale %s, seed %s) into %s", scale, seed, path)

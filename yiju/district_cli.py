@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 from core.registry import Registry, load_registry, save_registry
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from simulators.district import generate_district
-from yiju.paths import default_registry_path
+from yiju.localservices import LocalStack
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,13 +29,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _path(given: Path | None) -> Path:
-    return given or default_registry_path(get_settings())
+    return given or get_settings().registry_file()
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     registry = generate_district(scale=args.scale, seed=args.seed)
-    out = _path(args.out)
+    settings = get_settings()
+    out = args.out or settings.registry_file()
     save_registry(registry, out)
     elapsed = time.perf_counter() - started
     counts = registry.counts()
@@ -54,7 +55,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
             )
         )
     )
+    if out.resolve() == settings.registry_file().resolve():
+        _give_devices_accounts(settings, registry)
+    else:
+        print(
+            f"{out} is not the configured district ({settings.registry_file()}): the broker "
+            f"learns its devices with `yiju services up --registry {out}`"
+        )
     return 0
+
+
+def _give_devices_accounts(settings: Settings, registry: Registry) -> None:
+    """The configured district changed: a running local broker gets its devices'
+    accounts now, or the next `yiju services up` gives them."""
+    stack = LocalStack(settings, registry)
+    if stack.mosquitto.process.running():
+        count = stack.set_registry(registry)
+        print(f"local broker reloaded: {count} accounts, every device of the new district")
+    else:
+        print("the next `yiju services up` gives every device of this district an account")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -118,7 +118,12 @@ class DistrictDay:
         if not garbage or not pest:
             raise RuntimeError("the simulated day ended before the morning plans were made")
         with InfluxClient.from_settings(self.settings) as influx:
-            figures = day_figures(influx, self.registry, LocalDay(o.day, self.registry.district.tz))
+            figures = day_figures(
+                influx,
+                self.registry,
+                LocalDay(o.day, self.registry.district.tz),
+                self.settings.compliance_thresholds(),
+            )
         return DayReport(
             o,
             garbage[0],

@@ -181,6 +181,8 @@ class DistrictRun:
         progress: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.limits = settings.compliance_thresholds()
+        self.rules = self.limits.rules
         self.registry = registry
         self.options = options
         self.say = progress or (lambda text: log.info("%s", text))
@@ -201,14 +203,21 @@ class DistrictRun:
         began = time.monotonic()
         first = LocalDay(o.first_day, self.tz)
         end_ms = first.start_ms + o.days * MS_PER_DAY
-        history = pest_history(self.registry, o.first_day, o.seed) if o.import_pest_history else {}
+        history = (
+            pest_history(self.registry, o.first_day, o.seed, self.rules)
+            if o.import_pest_history
+            else {}
+        )
         if history:
             with InfluxClient.from_settings(self.settings) as influx:
                 import_pest_history(influx, self.registry, history)
         if o.policy == "baseline":
             t = time.monotonic()
             self.schedule = fixed_schedule(
-                self.registry, o.first_day, time_limit_s=o.plan_time_limit_s
+                self.registry,
+                o.first_day,
+                time_limit_s=o.plan_time_limit_s,
+                config=PlanningConfig.for_rules(self.rules),
             )
             self._timed("fixed schedule", t)
             self.say(
@@ -260,7 +269,9 @@ class DistrictRun:
             ingest.stop(forget_session=o.forget_ingest_session)
         t = time.monotonic()
         with InfluxClient.from_settings(self.settings) as influx:
-            kpis = day_kpis(influx, self.registry, o.day_list, self.plans, at_ms=end_ms)
+            kpis = day_kpis(
+                influx, self.registry, o.day_list, self.plans, at_ms=end_ms, limits=self.limits
+            )
         self._timed("figures", t)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return RunReport(
@@ -361,7 +372,7 @@ class DistrictRun:
             borrowed=lent,
             # The broken truck's points that can no longer be reached by their
             # deadline are served late rather than not at all.
-            config=PlanningConfig(late_allowance_s=LATE_AFTER_BREAKDOWN_S),
+            config=PlanningConfig.for_rules(self.rules, late_allowance_s=LATE_AFTER_BREAKDOWN_S),
         )
         self._timed("re-plans", t)
 
@@ -434,7 +445,7 @@ class DistrictRun:
             from_ms=from_ms,
             excluded_vehicles=excluded,
             borrowed_vehicles=borrowed,
-            config=config,
+            config=config or PlanningConfig.for_rules(self.rules),
         )
         self._dispatch(record, at_ms)
         return record

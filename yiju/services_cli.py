@@ -10,7 +10,6 @@ from core.registry import load_registry
 from core.settings import get_settings
 from yiju.localservices import LocalStack
 from yiju.localservices.mosquitto import export_broker_files
-from yiju.paths import default_registry_path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _stack(registry_path: Path | None = None) -> LocalStack:
     settings = get_settings()
-    path = registry_path or default_registry_path(settings)
+    path = registry_path or settings.registry_file()
     registry = load_registry(path) if path.exists() else None
     return LocalStack(settings, registry)
 

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.config import ComplianceThresholds
 from api.deps import CacheDep, InfluxDep, ReadKey, RegistryDep, ThresholdsDep
 from api.errors import bad_parameter
 from api.models.common import ERROR_RESPONSES
@@ -27,6 +26,7 @@ from api.services.compliance import compute_compliance, compute_daily, target_co
 from api.services.compliance_csv import to_csv
 from api.services.monthly import month_days, monthly_summary
 from api.services.scope import Scope
+from core.standard import ComplianceThresholds
 
 router = APIRouter(prefix="/compliance", tags=["compliance"], responses=ERROR_RESPONSES)
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.deps import InfluxDep, SettingsDep
 from api.models.health import HealthPublic
 from api.services.health import influx_health, mosquitto_health
-from yiju import __version__
+from core.version import __version__
 
 router = APIRouter(tags=["health"])
 

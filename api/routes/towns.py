@@ -7,7 +7,6 @@ import pandas as pd
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.config import ComplianceThresholds
 from api.deps import CacheDep, InfluxDep, ReadKey, RegistryDep, ThresholdsDep
 from api.errors import not_found
 from api.models.common import ERROR_RESPONSES, NOT_FOUND
@@ -20,6 +19,7 @@ from api.services.compliance_csv import to_csv
 from api.services.scope import Scope
 from core.influx import InfluxClient
 from core.registry import Registry
+from core.standard import ComplianceThresholds
 
 router = APIRouter(prefix="/towns", tags=["registry"], responses=ERROR_RESPONSES)
 

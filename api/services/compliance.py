@@ -38,7 +38,6 @@ from typing import Any
 
 import pandas as pd
 
-from api.config import DEFAULT_COMPLIANCE, ComplianceThresholds
 from api.services import compliance_data as data
 from api.services.registry_view import counts_by_community, point_community
 from api.services.scope import Scope
@@ -47,6 +46,7 @@ from core.influx import InfluxClient
 from core.localday import day_start_ms, now_ms
 from core.registry import Community, Registry
 from core.schema import ViolationKind
+from core.standard import DEFAULT_COMPLIANCE, ComplianceThresholds
 
 log = logging.getLogger("yiju.api")
 

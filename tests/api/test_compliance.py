@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import Role
-from api.config import ComplianceThresholds
 from api.services.compliance import compute_compliance
 from core.influx import InfluxClient
+from core.standard import ComplianceThresholds
 from tests.api.conftest import auth
 from tests.api.dataset import Case
 from tests.api.expected import expected_compliance

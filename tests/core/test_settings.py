@@ -38,3 +38,54 @@ def test_secret_accessor_names_the_variable(tmp_path: Path) -> None:
     """Asking for an unset secret says which variable to set."""
     with pytest.raises(ConfigError, match="YIJU_INFLUX_PASSWORD"):
         Settings(data_dir=tmp_path).secret("influx_password")
+
+
+def test_rules_and_limits_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The standard's figures are settings like any other: one variable sets them for
+    the rules, the compliance and the plan alike."""
+    monkeypatch.setenv("YIJU_CLEARANCE_CUTOFF", "20:30")
+    monkeypatch.setenv("YIJU_BIN_OVERFLOW_PCT", "90")
+    monkeypatch.setenv("YIJU_BIN_OVERFLOW_CLEAR_PCT", "80")
+    monkeypatch.setenv("YIJU_PEST_PEAK_MONTHS", "6,7,8")
+    monkeypatch.setenv("YIJU_TOWN_TARGETS", "0.3,1")
+    s = Settings(data_dir=tmp_path)
+    rules = s.rule_thresholds()
+    assert (rules.clearance_cutoff, rules.bin_overflow_pct, rules.pest_peak_months) == (
+        "20:30",
+        90.0,
+        (6, 7, 8),
+    )
+    limits = s.compliance_thresholds()
+    assert limits.rules == rules
+    assert limits.town_targets == (0.3, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("YIJU_CLEARANCE_CUTOFF", "25:00", "YIJU_CLEARANCE_CUTOFF"),
+        ("YIJU_BIN_OVERFLOW_CLEAR_PCT", "120", "YIJU_BIN_OVERFLOW_CLEAR_PCT"),
+        ("YIJU_PEST_PEAK_MONTHS", "May", "YIJU_PEST_PEAK_MONTHS"),
+        ("YIJU_TOWN_TARGETS", "half,all", "YIJU_TOWN_TARGETS"),
+    ],
+)
+def test_a_bad_rule_stops_start_up_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=named):
+        Settings(data_dir=tmp_path)
+
+
+def test_no_part_reads_yiju_variables_around_the_settings() -> None:
+    """Every `YIJU_` variable is read through `Settings`, so no part can disagree."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for package in ("core", "simulators", "ingest", "optimizer", "api", "dashboards", "yiju"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if 'environ.get("YIJU_' in text or 'getenv("YIJU_' in text:
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []

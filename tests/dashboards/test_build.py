@@ -149,7 +149,7 @@ def test_provisioning_holds_no_secret_and_matches_compose() -> None:
     ds = provisioning_file("datasources", "yiju.yaml")["datasources"][0]
     assert ds["uid"] == "yiju-influxdb"
     assert ds["jsonData"]["version"] == "InfluxQL"
-    assert ds["secureJsonData"]["password"] == "$INFLUX_READER_PASSWORD"
+    assert ds["secureJsonData"]["password"] == "$YIJU_INFLUX_READER_PASSWORD"
     provider = provisioning_file("dashboards", "yiju.yaml")["providers"][0]
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())

@@ -42,7 +42,7 @@ def test_compose_config_with_docker_compose_when_installed(tmp_path: Path) -> No
                 "YIJU_INFLUX_PASSWORD",
                 "YIJU_INFLUX_READER_PASSWORD",
                 "YIJU_API_KEYS",
-                "GRAFANA_ADMIN_PASSWORD",
+                "YIJU_GRAFANA_ADMIN_PASSWORD",
             )
         )
     )

@@ -127,6 +127,18 @@ def _yiju(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _own_services_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a `yiju` with its own data folder and free ports."""
+    env = dict(
+        os.environ,
+        YIJU_DATA_DIR=str(data_dir),
+        YIJU_MQTT_PORT=str(free_port()),
+        YIJU_INFLUX_URL=f"http://127.0.0.1:{free_port()}",
+    )
+    env.pop("YIJU_REGISTRY_PATH", None)
+    return env
+
+
 def _our_processes(marker: str) -> list[str]:
     out = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if marker in line and "ps -eww" not in line]
@@ -135,12 +147,7 @@ def _our_processes(marker: str) -> list[str]:
 def test_cli_up_status_down_leaves_no_process(tmp_path: Path) -> None:
     """`yiju services up` starts both, `status` sees them, `down` leaves nothing behind."""
     data_dir = tmp_path / "var"
-    env = dict(
-        os.environ,
-        YIJU_DATA_DIR=str(data_dir),
-        YIJU_MQTT_PORT=str(free_port()),
-        YIJU_INFLUX_URL=f"http://127.0.0.1:{free_port()}",
-    )
+    env = _own_services_env(data_dir)
     try:
         up = _yiju(env, "services", "up")
         assert up.returncode == 0, up.stderr
@@ -184,3 +191,60 @@ def test_up_refuses_a_port_taken_by_another_process(tmp_path: Path) -> None:
         _yiju(env, "services", "down")
         holder.close()
     assert _our_processes(str(tmp_path / "var")) == []
+
+
+def _device_connects(env: dict[str, str], device: str) -> bool:
+    """Whether the broker of `env` accepts `device` with its derived password."""
+    from core.settings import Settings
+
+    settings = Settings(
+        data_dir=Path(env["YIJU_DATA_DIR"]),
+        mqtt_port=int(env["YIJU_MQTT_PORT"]),
+    ).with_dev_secrets()
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        protocol=mqtt.MQTTv5,
+        client_id=f"t-{uuid.uuid4().hex[:6]}",
+    )
+    client.username_pw_set(device, credentials.device_password(settings, device))
+    codes: list[object] = []
+    client.on_connect = lambda _c, _u, _f, rc, _p: codes.append(rc)
+    client.connect(settings.mqtt_host, settings.mqtt_port)
+    client.loop_start()
+    try:
+        assert wait_until(lambda: bool(codes)), "no CONNACK from the broker"
+        return not codes[0].is_failure  # type: ignore[attr-defined]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _devices(path: Path) -> set[str]:
+    from core.registry import load_registry
+
+    return set(load_registry(path).devices)
+
+
+def test_a_generated_district_gets_broker_accounts(tmp_path: Path) -> None:
+    """`district generate` then `services up`, with no `--registry`, lets a device in;
+    generating another district while the broker runs lets that one's devices in too."""
+    data_dir = tmp_path / "var"
+    env = _own_services_env(data_dir)
+    try:
+        first = _yiju(env, "district", "generate", "--scale", "0.02", "--seed", "3")
+        assert first.returncode == 0, first.stderr
+        assert "next `yiju services up`" in first.stdout
+        before = _devices(data_dir / "district.json")
+        up = _yiju(env, "services", "up")
+        assert up.returncode == 0, up.stderr
+        assert _device_connects(env, sorted(before)[0])
+
+        second = _yiju(env, "district", "generate", "--scale", "0.04", "--seed", "5")
+        assert second.returncode == 0, second.stderr
+        assert "local broker reloaded" in second.stdout
+        new = sorted(_devices(data_dir / "district.json") - before)
+        assert new, "the second district should have devices the first has not"
+        assert _device_connects(env, new[0])
+        assert not _device_connects(env, "bin-no-such-device")
+    finally:
+        _yiju(env, "services", "down")

@@ -255,10 +255,16 @@ class MosquittoService:
         return port_open(self.settings.mqtt_host, self.settings.mqtt_port)
 
     def start(self) -> int:
+        """Start the broker, or make a running one read the accounts just written (a
+        district generated since it started has new devices)."""
+        was_running = self.process.running()
         self.write_config()
-        return self.process.start(
+        pid = self.process.start(
             self.ready, ports=((self.settings.mqtt_host, self.settings.mqtt_port),)
         )
+        if was_running:
+            self.process.signal(signal.SIGHUP)
+        return pid
 
     def stop(self) -> bool:
         return self.process.stop()
