@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.auth import KeyRing, keys_file_path
 from api.config import ApiConfig, ComplianceThresholds
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.routes import (
     communities,
@@ -88,10 +89,12 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        # The docs pages are served with their assets from here (api/docs.py), not a CDN.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
+    install_docs(app)
     app.state.settings = settings
     app.state.registry = registry
     app.state.influx = client
