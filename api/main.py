@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api.auth import KeyRing, keys_file_path
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.routes import (
     communities,
@@ -87,10 +88,12 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        # The docs pages are served with their assets from here (api/docs.py), not a CDN.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
+    install_docs(app)
     app.state.settings = settings
     app.state.registry = registry
     app.state.influx = client

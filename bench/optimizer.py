@@ -33,12 +33,11 @@ import datetime as dt
 import json
 import logging
 import math
-import multiprocessing
 import statistics
 import sys
 import time
 import xml.etree.ElementTree as ET
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,6 +47,7 @@ import numpy as np
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from core.localday import LocalDay  # noqa: E402
+from core.processes import process_pool  # noqa: E402
 from optimizer.distance import GreatCircle  # noqa: E402
 from optimizer.garbage import garbage_tasks  # noqa: E402
 from optimizer.model import (  # noqa: E402
@@ -339,9 +339,7 @@ def _pyvrp_seed(args: tuple[Path, float, int]) -> tuple[bool, float, float]:
     return run_pyvrp(read_solomon(path), limit, seed)
 
 
-def _solomon_job(
-    path: Path, limit: float, cores: int, pool: ProcessPoolExecutor
-) -> dict[str, object]:
+def _solomon_job(path: Path, limit: float, cores: int, pool: Executor) -> dict[str, object]:
     """One instance, each solver on `cores` cores for `limit` s: yiju's portfolio in
     `cores` processes, PyVRP with `cores` seeds in parallel (the best one counts)."""
     inst = read_solomon(path)
@@ -389,9 +387,8 @@ def bench_solomon(
         f"{'inst':6} {'BKS':>8} | {'yiju':>8} {'gap%':>6} {'feas':>4} | "
         f"{'PyVRP':>8} {'gap%':>6} {'feas':>4}"
     )
-    ctx = multiprocessing.get_context("fork")
     rows = []
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    with process_pool(workers) as pool:
         for f in files:
             row = _solomon_job(f, limit, workers, pool)
             rows.append(row)
@@ -597,9 +594,8 @@ def bench_district(budget: float, workers: int) -> dict[str, float]:
     t0 = time.monotonic()
     ours = solve_tasks(tasks, workers)
     ours_wall = time.monotonic() - t0
-    ctx = multiprocessing.get_context("fork")
     t0 = time.monotonic()
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    with process_pool(workers) as pool:
         theirs = list(pool.map(pyvrp_task, [task for task, _ in ours]))
     theirs_wall = time.monotonic() - t0
     print_towns(ours, theirs)

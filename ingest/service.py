@@ -16,7 +16,6 @@ engine, which runs here (rules need every message of a subject in one place).
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import queue
 import signal
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from core.contract import Message
+from core.processes import spawn_context
 from core.registry import Registry
 from core.settings import Settings
 from core.thresholds import RuleThresholds
@@ -232,7 +232,7 @@ class IngestService:
         log.warning("not every worker connected within %.0f s; they keep trying", timeout)
 
     def _start_processes(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
+        ctx = spawn_context()
         # Bounded: a slow rule engine holds the workers' acknowledgements back.
         self._facts = ctx.Queue(maxsize=64)
         self._stop_event = ctx.Event()

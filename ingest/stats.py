@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
+
+from core.processes import spawn_context
 
 log = logging.getLogger("yiju.ingest")
 
@@ -30,7 +31,7 @@ class WorkerCounters:
 
     def __init__(self, values: Any = None) -> None:
         if values is None:
-            values = multiprocessing.Array("q", len(Counter), lock=False)
+            values = spawn_context().Array("q", len(Counter), lock=False)
         self.values = values
 
     def add(self, counter: Counter, n: int = 1) -> None:

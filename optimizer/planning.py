@@ -14,6 +14,7 @@ from datetime import date
 from core.dispatch import PlanKind, RouteDispatch, StopKind
 from core.localday import LocalDay, now_ms
 from core.plans import PlanRecord, PlanState, UnservedReason, new_plan_id
+from core.processes import process_pool
 from core.registry import Registry
 from optimizer.distance import GreatCircle
 from optimizer.errors import PlanningError
@@ -30,7 +31,6 @@ from optimizer.model import (
 from optimizer.output import kpis, route_dispatch, unserved_stop
 from optimizer.params import PlanningConfig
 from optimizer.pest import pest_tasks
-from optimizer.processes import process_pool
 from optimizer.routing import solve
 from optimizer.state import DistrictState
 from optimizer.unserved import INDIVIDUAL, classify, extra_crew_hours, extra_vehicles

@@ -34,11 +34,11 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from core.dispatch import StopKind
+from core.processes import process_pool
 from optimizer.construct import construct
 from optimizer.lns import LnsParams, ruin_and_recreate
 from optimizer.model import Problem, RoutePlan, Solution, Stop, Visit, is_second_visit
 from optimizer.params import SolveParams
-from optimizer.processes import process_pool
 
 log = logging.getLogger("yiju.optimizer")
 
@@ -172,7 +172,7 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
 def _solve_parallel(
     problem: Problem, variants: list[SolveParams], unload_at_end: bool, workers: int
 ) -> list[Solution]:
-    """The variants in `workers` forked processes (the model is rebuilt in each: OR-Tools
+    """The variants in `workers` processes (the model is rebuilt in each: OR-Tools
     objects do not cross processes, the problem and the solutions do)."""
     with process_pool(workers) as pool:
         futures = [pool.submit(_solve, problem, v, unload_at_end) for v in variants]

@@ -18,7 +18,6 @@ each process draws its own random streams.
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import queue
 import time
 from collections import Counter
@@ -26,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from core.processes import spawn_context
 from core.registry import Registry
 from core.settings import Settings
 from simulators.clock import SimClock, StopSignal
@@ -93,7 +93,7 @@ def run_parallel(
             options.faults, storms=(*options.faults.storms, *storms), storms_per_day=0.0
         ),
     )
-    ctx = mp.get_context("spawn")  # no inherited threads or broker sockets
+    ctx = spawn_context()  # no inherited threads or broker sockets
     inbox: Any = ctx.Queue()
     stop = ctx.Event()
     barrier = ctx.Barrier(len(parts))
