@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, ge=1, le=65535)
     api_keys_file: Path | None = None
 
+    # Ingest. A message whose `ts` is further ahead of its arrival, or further behind
+    # it, than these is a dead letter (`clock_skew`, `too_old`): a device clock fault.
+    ingest_max_ahead_s: int = Field(300, ge=0)
+    ingest_late_window_s: int = Field(3 * 86_400, ge=0)
+
     def secret(self, name: str) -> str:
         """The value of a secret, or a ConfigError naming the variable to set."""
         value = getattr(self, name)

@@ -19,7 +19,7 @@ from core.influx import InfluxClient
 from core.registry import Registry, save_registry
 from core.settings import Settings
 from tests.conftest import running_stack, settings_on_free_ports
-from tests.ingest.conftest import ServiceFactory, fresh_database
+from tests.ingest.conftest import ServiceFactory, fresh_database, replaying
 from tests.ingest.helpers import Publisher, bin_messages, count, forget_session, wait_count
 from yiju.localservices import LocalStack
 
@@ -38,7 +38,7 @@ def fault_stack(
 @pytest.fixture
 def fault_db(fault_stack: LocalStack) -> Iterator[tuple[Settings, InfluxClient]]:
     settings, admin = fresh_database(fault_stack)
-    yield settings, admin
+    yield replaying(settings), admin
     if fault_stack.influxdb.ready():
         admin.drop_database()
     admin.close()
@@ -145,6 +145,7 @@ def test_kill_9_mid_stream_then_restart_stores_each_message_once(
         "YIJU_MQTT_PORT": str(settings.mqtt_port),
         "YIJU_INFLUX_URL": settings.influx_url,
         "YIJU_INFLUX_DB": settings.influx_db,
+        "YIJU_INGEST_LATE_WINDOW_S": str(settings.ingest_late_window_s),
     }
     argv = [sys.executable, "-m", "yiju", "ingest", "--workers", "2", "--group", group]
     argv += ["--registry", str(registry_path), "--stats-interval", "2"]
