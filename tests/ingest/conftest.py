@@ -27,6 +27,12 @@ def replaying(settings: Settings) -> Settings:
     return settings.model_copy(update={"ingest_late_window_s": REPLAY_LATE_WINDOW_S})
 
 
+def production_limits(settings: Settings) -> Settings:
+    """`settings` with the default device clock limits."""
+    names = ("ingest_max_ahead_s", "ingest_late_window_s")
+    return settings.model_copy(update={n: Settings.model_fields[n].default for n in names})
+
+
 def fresh_database(stack: LocalStack) -> tuple[Settings, InfluxClient]:
     """Settings pointing at a new database granted to the service account, and an
     admin client on it."""

@@ -17,7 +17,7 @@ from core.registry import Registry
 from core.schema import DeadLetterReason
 from core.settings import Settings
 from ingest.arrival import ClockLimits, SimulationClock, clock_fault
-from tests.ingest.conftest import ServiceFactory
+from tests.ingest.conftest import ServiceFactory, production_limits
 from tests.ingest.helpers import Publisher, count
 
 MINUTE = 60_000
@@ -25,12 +25,6 @@ Y2100 = 4_102_444_800_000  # 2100-01-01 00:00 UTC, the clock of the issue's repo
 Y2001 = 978_307_200_000  # 2001-01-01 00:00 UTC
 LIMITS = ClockLimits(max_ahead_ms=300_000, late_window_ms=3 * 86_400_000)
 ARRIVED = 1_764_000_000_000  # 2025-11-24 16:00 UTC
-
-
-def production_limits(settings: Settings) -> Settings:
-    """`settings` with the default limits (the ingest tests' own accept any past date)."""
-    names = ("ingest_max_ahead_s", "ingest_late_window_s")
-    return settings.model_copy(update={n: Settings.model_fields[n].default for n in names})
 
 
 def now_ms() -> int:
