@@ -29,8 +29,7 @@ from core.settings import Settings
 from core.topics import Topics
 from ingest.arrival import ArrivalClock, ClockLimits, WallClock, clock_fault
 from ingest.deadletter import DeadLetterStamper, deadletter_line
-from ingest.fast_paho import IngestClient
-from ingest.paho_speedups import install as install_paho_speedups
+from ingest.mqtt_client import ConsumerClient, consumer_client_class
 from ingest.points import Enricher
 from ingest.stats import Counter, WorkerCounters
 from ingest.writer import Batch, BatchWriter
@@ -112,11 +111,10 @@ class Consumer:
             max_delay_s=self.options.batch_delay_s,
             name=f"ingest-writer-{index}",
         )
-        install_paho_speedups()
         self.client = self._make_client()
 
-    def _make_client(self) -> IngestClient:
-        client = IngestClient(
+    def _make_client(self) -> ConsumerClient:
+        client = consumer_client_class(self.settings.ingest_fast_client)(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5,

@@ -126,14 +126,17 @@ def test_mosquitto_restart_keeps_every_accepted_message(
     assert not missing, f"{len(missing)} accepted messages are not in InfluxDB"
 
 
+@pytest.mark.parametrize("fast_client", [True, False], ids=["fast", "stock"])
 def test_kill_9_mid_stream_then_restart_stores_each_message_once(
     fault_stack: LocalStack,
     fault_db: tuple[Settings, InfluxClient],
     small_district: Registry,
     tmp_path: Path,
+    fast_client: bool,
 ) -> None:
     """`yiju ingest --workers 2` killed with SIGKILL mid 100,000 messages and started
-    again: every message is in InfluxDB, none twice."""
+    again: every message is in InfluxDB, none twice; on the fast client and on
+    stock paho (the fallback where the installed paho does not support it)."""
     settings, admin = fault_db
     registry_path = tmp_path / "district.json"
     save_registry(small_district, registry_path)
@@ -146,6 +149,7 @@ def test_kill_9_mid_stream_then_restart_stores_each_message_once(
         "YIJU_INFLUX_URL": settings.influx_url,
         "YIJU_INFLUX_DB": settings.influx_db,
         "YIJU_INGEST_LATE_WINDOW_S": str(settings.ingest_late_window_s),
+        "YIJU_INGEST_FAST_CLIENT": str(fast_client).lower(),
     }
     argv = [sys.executable, "-m", "yiju", "ingest", "--workers", "2", "--group", group]
     argv += ["--registry", str(registry_path), "--stats-interval", "2"]
@@ -174,6 +178,8 @@ def test_kill_9_mid_stream_then_restart_stores_each_message_once(
     proc = launch()
     try:
         wait_subscribed()
+        stock = logs[-1].read_text().count("consuming with stock paho")
+        assert stock == (0 if fast_client else 2), f"each worker's client:\n{tails()}"
         pub = Publisher(settings)
         messages = bin_messages(settings.topic_prefix, _devices(small_district), n, T0)
         feeder = threading.Thread(target=pub.publish_all, args=(messages,), daemon=True)
