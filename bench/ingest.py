@@ -227,6 +227,8 @@ def main() -> int:
         data_dir=folder / "var",
         mqtt_port=free_port(),
         influx_url=f"http://127.0.0.1:{free_port()}",
+        # The stream replays fixed January 2026 timestamps: no late window for it.
+        ingest_late_window_s=100 * 365 * 86_400,
     ).with_dev_secrets()
     registry = generate_district(scale=args.scale, seed=1)
     stack = LocalStack(settings, registry, influx_rpc_port=free_port())

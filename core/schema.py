@@ -106,3 +106,5 @@ class DeadLetterReason(StrEnum):
     TOPIC_MISMATCH = "topic_mismatch"
     TOO_LARGE = "too_large"
     BAD_TOPIC = "bad_topic"
+    CLOCK_SKEW = "clock_skew"
+    TOO_OLD = "too_old"

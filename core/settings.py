@@ -175,6 +175,13 @@ class Settings(BaseSettings):
         loads when no file is named."""
         return self.registry_path or self.data_dir / "district.json"
 
+    # Ingest. A message whose `ts` is further ahead of its arrival, or further behind
+    # it, than these is a dead letter (`clock_skew`, `too_old`): a device clock fault.
+    ingest_max_ahead_s: int = Field(300, ge=0)
+    ingest_late_window_s: int = Field(3 * 86_400, ge=0)
+    # False: workers consume with stock paho instead of ingest.fast_paho (slower).
+    ingest_fast_client: bool = True
+
     def secret(self, name: str) -> str:
         """The value of a secret, or a ConfigError naming the variable to set."""
         value = getattr(self, name)

@@ -5,16 +5,16 @@ session (`clean_start=False` with a session expiry), so what arrives while a
 worker is down waits for it at the broker. Messages are acknowledged by hand,
 only after their points (or dead letters) are in InfluxDB. The MQTT v5
 receive maximum caps how many unacknowledged messages the broker sends, which
-bounds memory while InfluxDB is away: the broker holds the rest.
+bounds memory while InfluxDB is away: the broker holds the rest. A message whose
+`ts` its arrival time rules out (`ingest.arrival`) is a dead letter.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -27,9 +27,9 @@ from core.contract import BinReading, Message, Rejection, VehiclePosition, parse
 from core.influx import InfluxClient
 from core.settings import Settings
 from core.topics import Topics
+from ingest.arrival import ArrivalClock, ClockLimits, WallClock, clock_fault
 from ingest.deadletter import DeadLetterStamper, deadletter_line
-from ingest.fast_paho import IngestClient
-from ingest.paho_speedups import install as install_paho_speedups
+from ingest.mqtt_client import ConsumerClient, consumer_client_class
 from ingest.points import Enricher
 from ingest.stats import Counter, WorkerCounters
 from ingest.writer import Batch, BatchWriter
@@ -60,6 +60,9 @@ class ConsumerOptions:
     # Client ids are `{group}-{index}`; several `yiju ingest` processes on one
     # group need disjoint ranges.
     index_offset: int = 0
+    # What a message's arrival time is read from: the wall clock, or a simulated
+    # run's `SimulationClock` (its messages carry simulated time).
+    clock: ArrivalClock = field(default_factory=WallClock)
 
     def __post_init__(self) -> None:
         if not 1 <= self.receive_maximum <= 65_535:
@@ -94,6 +97,8 @@ class Consumer:
         self.client_id = f"{self.options.group}-{index + self.options.index_offset}"
         self.shared = self.options.shared if self.options.shared is not None else False
         self._stamper = DeadLetterStamper((index + self.options.index_offset) % 100)
+        self._clock = self.options.clock
+        self._limits = ClockLimits.from_settings(settings)
         self._last_fill: dict[str, float] = {}
         # Acknowledgements belong to one connection: after a reconnect the broker
         # sends the unacknowledged messages again, and those copies are acknowledged.
@@ -106,11 +111,10 @@ class Consumer:
             max_delay_s=self.options.batch_delay_s,
             name=f"ingest-writer-{index}",
         )
-        install_paho_speedups()
         self.client = self._make_client()
 
-    def _make_client(self) -> IngestClient:
-        client = IngestClient(
+    def _make_client(self) -> ConsumerClient:
+        client = consumer_client_class(self.settings.ingest_fast_client)(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5,
@@ -212,7 +216,7 @@ class Consumer:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self.counters.add(Counter.RECEIVED)
-        received_ms = int(time.time() * 1000)
+        received_ms = self._clock.now_ms()
         token = (self._generation, msg.mid if msg.qos else 0)
         try:
             topic = msg.topic
@@ -222,6 +226,9 @@ class Consumer:
         result = parse(
             topic, payload, received_ms, self.enricher.devices, self.settings.topic_prefix
         )
+        if not isinstance(result, Rejection):
+            fault = clock_fault(result.ts_ms, received_ms, self._limits, retained=msg.retain)
+            result = result if fault is None else fault
         if not isinstance(result, Rejection):
             if isinstance(result, BinReading):
                 point = self.enricher.devices[result.device_id].subject_id

@@ -6,7 +6,9 @@ grace, pest cycles, the clearance cut-off) run when the watermark — the latest
 message time seen, less an allowance for late messages — passes their
 deadline, or when `advance_to` moves it explicitly. A subject whose deadline
 passed unnoticed (its next message arrives after the deadline) gets the
-violation it had, opened at the deadline and closed at the message.
+violation it had, opened at the deadline and closed at the message. A reading
+older than a violation's last opening or closing arrived late: it is stored but
+does not move that violation's state back.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class RestoredState:
 
     watermark: int | None = None
     open_violations: list[ViolationEvent] = field(default_factory=list)
+    # When each violation (kind, subject) last opened or closed, open or not.
+    violation_changed: dict[tuple[ViolationKind, str], int] = field(default_factory=dict)
     sensor_seen: dict[str, int] = field(default_factory=dict)
     point_fill: dict[str, tuple[int, float]] = field(default_factory=dict)
     point_cleared: dict[str, int] = field(default_factory=dict)
@@ -129,6 +133,7 @@ class RuleEngine:
         self.watermark: int | None = None
         self.next_cutoff: int | None = None
         self.open: dict[tuple[ViolationKind, str], ViolationEvent] = {}
+        self.changed_at: dict[tuple[ViolationKind, str], int] = {}
         self.sensor_seen: dict[str, int] = {}
         self.point_fill: dict[str, tuple[int, float]] = {}
         self.truck_cleared: dict[str, int] = {}
@@ -147,8 +152,10 @@ class RuleEngine:
 
     def restore(self, state: RestoredState) -> None:
         """Start from what InfluxDB holds: open violations stay open, not reopened."""
+        self.changed_at.update(state.violation_changed)
         for event in state.open_violations:
             self.open[(event.kind, event.subject)] = event
+            self.changed_at.setdefault((event.kind, event.subject), event.ts_ms)
         self.sensor_seen.update(state.sensor_seen)
         self.point_fill.update(state.point_fill)
         for point, ts in state.point_cleared.items():
@@ -273,7 +280,8 @@ class RuleEngine:
         self._late(ts)
         self._check_sensor(device, ts - 1)
         self.sensor_seen[device] = ts
-        self._close(K.SENSOR_SILENT, device, ts, 0.0)
+        if self._in_order(K.SENSOR_SILENT, device, ts):
+            self._close(K.SENSOR_SILENT, device, ts, 0.0)
         interval = self.sensor_interval.get(device)
         if interval is not None:
             self._silent.schedule(device, rules.silent_deadline(ts, interval, self.th))
@@ -295,6 +303,8 @@ class RuleEngine:
                     )
                 )
                 self._cleared(point, m.ts_ms, truck=False)
+        if not self._in_order(K.BIN_OVERFLOW, point, m.ts_ms):
+            return
         change = rules.bin_overflow_change(
             (K.BIN_OVERFLOW, point) in self.open, m.fill_pct, self.th
         )
@@ -310,7 +320,7 @@ class RuleEngine:
             return
         self.outlet_ts[outlet] = m.ts_ms
         level = self.overflow_level.get(outlet)
-        if level is None:
+        if level is None or not self._in_order(K.SEWER_OVERFLOW, outlet, m.ts_ms):
             return
         is_open = (K.SEWER_OVERFLOW, outlet) in self.open
         change = rules.sewer_overflow_change(is_open, m.level_cm, level, self.th)
@@ -339,10 +349,11 @@ class RuleEngine:
         self._late(ts)
         self._check_camera(cam, ts - 1)
         self.camera_last[cam] = ts
-        if online:
-            self._close(K.CAMERA_OFFLINE, cam, ts, 0.0)
-        else:
-            self._open(K.CAMERA_OFFLINE, cam, ts, 0.0)
+        if self._in_order(K.CAMERA_OFFLINE, cam, ts):
+            if online:
+                self._close(K.CAMERA_OFFLINE, cam, ts, 0.0)
+            else:
+                self._open(K.CAMERA_OFFLINE, cam, ts, 0.0)
         self._cameras.schedule(cam, rules.camera_deadline(ts, heartbeat, self.th))
 
     def _cleared(self, point: str, ts: int, *, truck: bool) -> None:
@@ -394,6 +405,11 @@ class RuleEngine:
 
     # --- events ------------------------------------------------------------------------
 
+    def _in_order(self, kind: ViolationKind, subject: str, reading_ms: int) -> bool:
+        """False for a reading older than the violation's last opening or closing: it
+        came late (or from a clock gone wrong) and must not move the state back."""
+        return reading_ms >= self.changed_at.get((kind, subject), reading_ms)
+
     def _open(self, kind: ViolationKind, subject: str, ts: int, value: float) -> None:
         if (kind, subject) in self.open:
             return
@@ -409,12 +425,15 @@ class RuleEngine:
             rules.violation_id(kind, subject, ts),
         )
         self.open[(kind, subject)] = event
+        self.changed_at[(kind, subject)] = ts
         self._events.append(event)
 
     def _close(self, kind: ViolationKind, subject: str, ts: int, value: float) -> None:
         opened = self.open.pop((kind, subject), None)
         if opened is None:
             return
+        closed_ms = max(ts, opened.ts_ms + 1)
+        self.changed_at[(kind, subject)] = closed_ms
         self._events.append(
             ViolationEvent(
                 kind,
@@ -422,7 +441,7 @@ class RuleEngine:
                 opened.community,
                 opened.town,
                 ViolationState.CLOSED,
-                max(ts, opened.ts_ms + 1),
+                closed_ms,
                 float(value),
                 opened.violation_id,
             )

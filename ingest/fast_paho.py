@@ -19,9 +19,11 @@ paho's protocol handling and changes only that plumbing:
   for them is skipped). QoS 2 and older protocols take paho's own path.
 
 It relies on paho's private methods (`_create_socket`, `_packet_read`,
-`_loop_rc_handle`, `_packet_queue`, `_handle_on_message`); `supported()`
-checks they exist, and the ingest tests exercise the client against the real
-broker (kill -9, broker restarts, InfluxDB outages).
+`_loop_rc_handle`, `_packet_queue`, `_handle_on_message`), so it runs only on
+the paho release it is tested with: `unsupported_reason()` checks the version and
+that the methods exist, and `ingest.mqtt_client` falls back to stock paho
+otherwise. The ingest tests exercise the client against the real broker (kill -9,
+broker restarts, InfluxDB outages).
 """
 
 from __future__ import annotations
@@ -31,17 +33,21 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import paho.mqtt
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MessageState, MQTTErrorCode
 from paho.mqtt.exception import MalformedPacket
 from paho.mqtt.packettypes import PacketTypes
 
+from ingest.mqtt_client import ConsumerClient
 from ingest.paho_speedups import FastProperties
 
 # Packets handled per wake-up of the network loop before it looks at writes.
 READ_PACKETS = 512
 RECV_CHUNK = 256 * 1024
 _PUBACK = 0x40
+# The paho release (major.minor) whose private methods this client is tested against.
+TESTED_PAHO = "2.2"
 _PRIVATE_HOOKS = (
     "_create_socket",
     "_packet_read",
@@ -55,10 +61,21 @@ _PRIVATE_HOOKS = (
 )
 
 
+def unsupported_reason() -> str | None:
+    """Why `IngestClient` cannot run on the installed paho, or None when it can."""
+    version = str(getattr(paho.mqtt, "__version__", "unknown"))
+    if version.split(".")[:2] != TESTED_PAHO.split("."):
+        return f"paho-mqtt {version} is installed; the fast client is tested with {TESTED_PAHO}.x"
+    probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    missing = [name for name in _PRIVATE_HOOKS if not hasattr(probe, name)]
+    if missing:
+        return f"paho-mqtt {version} lacks {', '.join(missing)}"
+    return None
+
+
 def supported() -> bool:
     """True when the installed paho has every private hook `IngestClient` uses."""
-    probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    return all(hasattr(probe, name) for name in _PRIVATE_HOOKS)
+    return unsupported_reason() is None
 
 
 class BufferedSocket:
@@ -133,7 +150,7 @@ def _varint(data: bytes | bytearray, pos: int) -> tuple[int, int]:
     raise MalformedPacket("bad variable byte integer in PUBLISH properties")
 
 
-class IngestClient(mqtt.Client):
+class IngestClient(ConsumerClient):
     """paho's `Client` with buffered reads, batched acknowledgements and direct dispatch."""
 
     def _create_socket(self) -> Any:

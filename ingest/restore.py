@@ -1,8 +1,10 @@
 """After a restart: read the rules' state back from InfluxDB.
 
-Open violations stay open (they are not opened a second time), and the last
-reading, clearance, heartbeat and visit of every subject come back, so silence,
-cut-off and cycle checks continue where they stopped.
+Open violations stay open (they are not opened a second time), every
+violation's last opening or closing time comes back (a late reading older than
+it changes nothing), and the last reading, clearance, heartbeat and visit of
+every subject come back, so silence, cut-off and cycle checks continue where
+they stopped.
 """
 
 from __future__ import annotations
@@ -49,11 +51,12 @@ def load_state(client: InfluxClient) -> RestoredState:
         tags = s.get("tags") or {}
         for values in s.get("values", []):
             row = dict(zip(s["columns"], values, strict=True))
-            if row.get("state") != ViolationState.OPEN.value:
-                continue
             try:
                 kind = ViolationKind(tags.get("kind", ""))
             except ValueError:
+                continue
+            state.violation_changed[(kind, tags["subject"])] = int(row["time"])
+            if row.get("state") != ViolationState.OPEN.value:
                 continue
             state.open_violations.append(
                 ViolationEvent(

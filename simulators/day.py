@@ -95,16 +95,19 @@ def run_day(
     workers: int = 1,
     actions: Sequence[tuple[int, Callable[[int], object]]] = (),
     pest_history: Mapping[str, int] | None = None,
+    advance_clock: Callable[[int], object] | None = None,
 ) -> DaySummary:
     """Simulate `hours` from `start` at `speed` (0: as fast as possible) on the broker.
 
     `actions`: (simulated ms, callable) pairs run when the clock reaches them, the
     world waiting meanwhile (see `run_part`); single-process runs only. `pest_history`:
-    each pest site's last visit before the start, as imported into InfluxDB."""
+    each pest site's last visit before the start, as imported into InfluxDB.
+    `advance_clock`: told the simulated time before the messages up to it are
+    published (ingest's `SimulationClock.advance`); single-process runs only."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    if actions and workers > 1:
-        raise ValueError("actions need a single-process run (workers=1)")
+    if (actions or advance_clock) and workers > 1:
+        raise ValueError("actions and advance_clock need a single-process run (workers=1)")
     faults = faults if faults is not None else FaultConfig()
     start_ms = parse_start(start, registry.district.tz)
     direct = sample_devices(registry, device_share, max_device_links, seed)
@@ -134,7 +137,17 @@ def run_day(
     )
     began = time.monotonic()
     if workers == 1:
-        parts = [run_part(settings, registry, options, stop_event, progress, actions=actions)]
+        parts = [
+            run_part(
+                settings,
+                registry,
+                options,
+                stop_event,
+                progress,
+                actions=actions,
+                advance_clock=advance_clock,
+            )
+        ]
     else:
         from simulators.parallel import run_parallel
 

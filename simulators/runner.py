@@ -88,13 +88,18 @@ def run_part(
     progress: Callable[[Progress], None] | None = None,
     ready: Callable[[], object] | None = None,
     actions: Sequence[tuple[int, Callable[[int], object]]] = (),
+    advance_clock: Callable[[int], object] | None = None,
 ) -> PartResult:
     """Simulate `registry` in this process; `ready` is called once connected, right
     before the clock starts (worker processes wait for each other there).
 
     `actions` are (simulated ms, callable) pairs: each is called with the simulated
     time once the clock reaches it, while the world waits (a dispatcher planning);
-    the routes it dispatches are read before the next step."""
+    the routes it dispatches are read before the next step.
+
+    `advance_clock` is told the simulated time before the messages up to it are
+    published: a consumer judging their timestamps (ingest's `SimulationClock`)
+    then has the run's time to judge them by."""
     o = options
     pending = sorted(actions, key=lambda a: a[0])
     clock = SimClock(o.start_ms, o.hours, o.speed, stop_event=stop_event)
@@ -126,6 +131,8 @@ def run_part(
         if ready is not None:
             ready()
         began = reported = time.monotonic()
+        if advance_clock is not None:
+            advance_clock(o.start_ms)
         opening = sim.opening()
         pool.publish(opening)
         sim.delivered(opening)
@@ -139,6 +146,8 @@ def run_part(
                 for topic, payload in listener.drain():
                     sim.dispatch(topic, payload, t0)
             batch = sim.step(t0, t1)
+            if advance_clock is not None:
+                advance_clock(t1)
             pool.publish(batch)
             pool.flush()
             sim.delivered(batch)

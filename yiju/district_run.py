@@ -42,6 +42,7 @@ from core.registry import Registry
 from core.settings import Settings
 from core.topics import Topics
 from dashboards.seed import seed as seed_dashboards
+from ingest.arrival import SimulationClock
 from ingest.service import IngestService
 from ingest.stats import IngestCounters
 from optimizer.baseline import fixed_schedule, for_day
@@ -225,7 +226,12 @@ class DistrictRun:
                 f"{len(self.schedule.unserved)} points left off"
             )
         overrides: dict[str, Any] = {"group": o.ingest_group} if o.ingest_group else {}
-        ingest = IngestService(self.settings, self.registry, workers=o.ingest_workers, **overrides)
+        # Messages carry simulated time: ingest judges their timestamps by the run's
+        # clock, which the simulation advances, not by the wall clock.
+        clock = SimulationClock(first.start_ms)
+        ingest = IngestService(
+            self.settings, self.registry, workers=o.ingest_workers, clock=clock, **overrides
+        )
         clear_dispatch(self.settings, self.registry)
         # A run on a broker that carried an earlier one (the demo run again) would
         # replay the cameras' old retained statuses, stamped with that run's end, and
@@ -251,6 +257,7 @@ class DistrictRun:
                 device_share=o.device_share,
                 workers=o.sim_workers if not actions else 1,
                 pest_history=history,
+                advance_clock=clock.advance,
             )
             planning = sum(self.phases.values()) - planning_before
             self.phases["simulated days"] = time.monotonic() - t - planning

@@ -15,6 +15,23 @@ from core.settings import Settings
 from ingest.service import IngestService
 from yiju.localservices import LocalStack
 
+# The ingest tests publish readings of fixed dates (January and July 2026), which the
+# production late window (days) would turn into `too_old` dead letters as the
+# calendar moves on; their ingest takes any past reading. test_device_clock.py
+# checks the production limits.
+REPLAY_LATE_WINDOW_S = 100 * 365 * 86_400
+
+
+def replaying(settings: Settings) -> Settings:
+    """`settings` whose ingest accepts readings of any past date."""
+    return settings.model_copy(update={"ingest_late_window_s": REPLAY_LATE_WINDOW_S})
+
+
+def production_limits(settings: Settings) -> Settings:
+    """`settings` with the default device clock limits."""
+    names = ("ingest_max_ahead_s", "ingest_late_window_s")
+    return settings.model_copy(update={n: Settings.model_fields[n].default for n in names})
+
 
 def fresh_database(stack: LocalStack) -> tuple[Settings, InfluxClient]:
     """Settings pointing at a new database granted to the service account, and an
@@ -32,7 +49,7 @@ def fresh_database(stack: LocalStack) -> tuple[Settings, InfluxClient]:
 @pytest.fixture
 def ingest_db(local_stack: LocalStack) -> Iterator[tuple[Settings, InfluxClient]]:
     settings, admin = fresh_database(local_stack)
-    yield settings, admin
+    yield replaying(settings), admin
     admin.drop_database()
     admin.close()
 

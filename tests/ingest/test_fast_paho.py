@@ -1,5 +1,6 @@
 """The ingest's paho client: buffered reads, one-pass PUBLISH decoding and batched
-acknowledgements behave like paho's own paths, on the real broker."""
+acknowledgements behave like paho's own paths, on the real broker; stock paho's
+client, the fallback, acknowledges through the same `ack_many`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from paho.mqtt.properties import Properties
 
 from core import credentials
 from ingest.fast_paho import BufferedSocket, IngestClient, _varint, supported
+from ingest.mqtt_client import ConsumerClient
 from tests.conftest import MqttFactory, wait_until
 from yiju.localservices import LocalStack
 
@@ -62,9 +64,14 @@ def test_varint_decodes_and_rejects_overlong() -> None:
         _varint(b"\xff\xff\xff\xff\xff", 0)
 
 
-def _client(stack: LocalStack, client_id: str, received: list[mqtt.MQTTMessage]) -> IngestClient:
+def _client(
+    stack: LocalStack,
+    client_id: str,
+    received: list[mqtt.MQTTMessage],
+    client_class: type[ConsumerClient] = IngestClient,
+) -> ConsumerClient:
     s = stack.settings
-    client = IngestClient(
+    client = client_class(
         mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5,
@@ -88,8 +95,9 @@ def _client(stack: LocalStack, client_id: str, received: list[mqtt.MQTTMessage])
     return client
 
 
+@pytest.mark.parametrize("client_class", [IngestClient, ConsumerClient], ids=["fast", "stock"])
 def test_messages_arrive_whole_and_acked_ones_are_not_sent_again(
-    local_stack: LocalStack, mqtt_connect: MqttFactory
+    local_stack: LocalStack, mqtt_connect: MqttFactory, client_class: type[ConsumerClient]
 ) -> None:
     """5,000 QoS 1 messages (some with properties, some spanning reads) arrive
     with topic, payload and properties intact; after `ack_many` and a reconnect
@@ -98,7 +106,7 @@ def test_messages_arrive_whole_and_acked_ones_are_not_sent_again(
     prefix = local_stack.settings.topic_prefix
     client_id = f"fast-{uuid.uuid4().hex[:6]}"
     received: list[mqtt.MQTTMessage] = []
-    client = _client(local_stack, client_id, received)
+    client = _client(local_stack, client_id, received, client_class)
     publisher = mqtt_connect(credentials.SIMULATOR)
     sent: dict[str, bytes] = {}
     for i in range(5000):
@@ -130,7 +138,7 @@ def test_messages_arrive_whole_and_acked_ones_are_not_sent_again(
     client.loop_stop()
 
     again: list[mqtt.MQTTMessage] = []
-    second = _client(local_stack, client_id, again)
+    second = _client(local_stack, client_id, again, client_class)
     try:
         assert wait_until(lambda: len(again) >= 1000, 20), f"{len(again)} of 1000 unacked came back"
         time.sleep(0.5)

@@ -19,7 +19,7 @@ from core.influx import InfluxClient
 from core.registry import Registry, save_registry
 from core.settings import Settings
 from tests.conftest import running_stack, settings_on_free_ports
-from tests.ingest.conftest import ServiceFactory, fresh_database
+from tests.ingest.conftest import ServiceFactory, fresh_database, replaying
 from tests.ingest.helpers import Publisher, bin_messages, count, forget_session, wait_count
 from yiju.localservices import LocalStack
 
@@ -38,7 +38,7 @@ def fault_stack(
 @pytest.fixture
 def fault_db(fault_stack: LocalStack) -> Iterator[tuple[Settings, InfluxClient]]:
     settings, admin = fresh_database(fault_stack)
-    yield settings, admin
+    yield replaying(settings), admin
     if fault_stack.influxdb.ready():
         admin.drop_database()
     admin.close()
@@ -126,14 +126,17 @@ def test_mosquitto_restart_keeps_every_accepted_message(
     assert not missing, f"{len(missing)} accepted messages are not in InfluxDB"
 
 
+@pytest.mark.parametrize("fast_client", [True, False], ids=["fast", "stock"])
 def test_kill_9_mid_stream_then_restart_stores_each_message_once(
     fault_stack: LocalStack,
     fault_db: tuple[Settings, InfluxClient],
     small_district: Registry,
     tmp_path: Path,
+    fast_client: bool,
 ) -> None:
     """`yiju ingest --workers 2` killed with SIGKILL mid 100,000 messages and started
-    again: every message is in InfluxDB, none twice."""
+    again: every message is in InfluxDB, none twice; on the fast client and on
+    stock paho (the fallback where the installed paho does not support it)."""
     settings, admin = fault_db
     registry_path = tmp_path / "district.json"
     save_registry(small_district, registry_path)
@@ -145,6 +148,8 @@ def test_kill_9_mid_stream_then_restart_stores_each_message_once(
         "YIJU_MQTT_PORT": str(settings.mqtt_port),
         "YIJU_INFLUX_URL": settings.influx_url,
         "YIJU_INFLUX_DB": settings.influx_db,
+        "YIJU_INGEST_LATE_WINDOW_S": str(settings.ingest_late_window_s),
+        "YIJU_INGEST_FAST_CLIENT": str(fast_client).lower(),
     }
     argv = [sys.executable, "-m", "yiju", "ingest", "--workers", "2", "--group", group]
     argv += ["--registry", str(registry_path), "--stats-interval", "2"]
@@ -173,6 +178,8 @@ def test_kill_9_mid_stream_then_restart_stores_each_message_once(
     proc = launch()
     try:
         wait_subscribed()
+        stock = logs[-1].read_text().count("consuming with stock paho")
+        assert stock == (0 if fast_client else 2), f"each worker's client:\n{tails()}"
         pub = Publisher(settings)
         messages = bin_messages(settings.topic_prefix, _devices(small_district), n, T0)
         feeder = threading.Thread(target=pub.publish_all, args=(messages,), daemon=True)

@@ -248,6 +248,76 @@ def test_restored_open_violations_are_not_opened_again(small_district: Registry)
     assert closed[0].violation_id == opened[0].violation_id
 
 
+def test_a_late_reading_does_not_close_a_silence_opened_after_it(
+    small_district: Registry,
+) -> None:
+    """A reading older than the opening of `sensor_silent` came late: it does not close
+    the violation; the next reading newer than the opening does."""
+    _, device, *_ = _ids(small_district)
+    engine = RuleEngine(small_district, lateness_ms=0)
+    engine.feed([BinReading(device, DAY0, 10.0)])
+    engine.advance_to(DAY0 + 2_700_000)
+    assert ("sensor_silent", device, "open", DAY0 + 2_700_000) in _events(engine)
+    engine.feed([BinReading(device, DAY0 + 900_000, 11.0)])  # late: before the opening
+    assert not [e for e in _events(engine) if e[0] == "sensor_silent"]
+    engine.feed([BinReading(device, DAY0 + 3_000_000, 12.0)])
+    assert ("sensor_silent", device, "closed", DAY0 + 3_000_000) in _events(engine)
+
+
+def test_a_late_heartbeat_does_not_close_a_camera_offline_opened_after_it(
+    small_district: Registry,
+) -> None:
+    """A camera judged offline at its grace deadline stays offline for a heartbeat
+    older than the deadline; a newer one closes it."""
+    *_, camera, _ = _ids(small_district)
+    heartbeat_ms = small_district.camera_by_id[camera].heartbeat_s * 1000
+    deadline = DAY0 + 3 * heartbeat_ms
+    engine = RuleEngine(small_district, lateness_ms=0)
+    engine.feed([CameraHeartbeat(camera, DAY0, True)])
+    engine.advance_to(deadline)
+    assert ("camera_offline", camera, "open", deadline) in _events(engine)
+    engine.feed([CameraHeartbeat(camera, deadline - 1000, True)])
+    assert not [e for e in _events(engine) if e[0] == "camera_offline"]
+    engine.feed([CameraHeartbeat(camera, deadline + 1000, True)])
+    assert ("camera_offline", camera, "closed", deadline + 1000) in _events(engine)
+
+
+def test_restored_violation_times_keep_late_readings_out(small_district: Registry) -> None:
+    """After a restart the last opening or closing of each violation comes back: a late
+    reading older than it neither closes an open overflow nor reopens a closed one."""
+    _, _, device, _, _ = _ids(small_district)
+    outlet = small_district.devices[device].subject_id
+    level = small_district.outlet_by_id[outlet].overflow_level_cm
+    first = RuleEngine(small_district)
+    first.feed([SewerReading(device, DAY0 + 600_000, level + 10)])
+    opened = first.take()[0]
+    engine = RuleEngine(small_district)
+    engine.restore(
+        RestoredState(
+            watermark=DAY0 + 600_000,
+            open_violations=opened,
+            violation_changed={(ViolationKind.SEWER_OVERFLOW, outlet): DAY0 + 600_000},
+        )
+    )
+    engine.feed([SewerReading(device, DAY0 + 300_000, 10.0)])  # late and low
+    assert not [e for e in _events(engine) if e[0] == "sewer_overflow"]
+
+    closed_at = DAY0 + 1_200_000
+    engine = RuleEngine(small_district)
+    engine.restore(
+        RestoredState(
+            watermark=closed_at,
+            violation_changed={(ViolationKind.SEWER_OVERFLOW, outlet): closed_at},
+        )
+    )
+    engine.feed([SewerReading(device, closed_at - 60_000, level + 10)])  # late and high
+    assert not [e for e in _events(engine) if e[0] == "sewer_overflow"]
+    engine.feed([SewerReading(device, closed_at + 60_000, level + 10)])
+    assert [e[2:] for e in _events(engine) if e[0] == "sewer_overflow"] == [
+        ("open", closed_at + 60_000)
+    ]
+
+
 def test_one_broken_clock_does_not_age_the_district(small_district: Registry) -> None:
     """A single device reporting years ahead does not move the rules' clock."""
     _, device, *_ = _ids(small_district)

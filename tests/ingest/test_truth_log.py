@@ -1,4 +1,5 @@
-"""Against a simulated day: the violations ingest opens equal the simulators' truth log."""
+"""Against a simulated day: the violations ingest opens equal the simulators' truth log,
+with ingest judging timestamps by the simulation's clock."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from core.influx import InfluxClient
 from core.registry import Registry
 from core.settings import Settings
+from ingest.arrival import SimulationClock
 from simulators.day import parse_start, run_day
 from simulators.faults import FaultConfig, Storm
 from simulators.truth import read_truth_log
-from tests.ingest.conftest import ServiceFactory
+from tests.ingest.conftest import ServiceFactory, production_limits
 
 
 def opened_violations(admin: InfluxClient) -> Counter[tuple[str, str]]:
@@ -30,11 +32,14 @@ def test_violations_equal_the_truth_log(
     small_district: Registry,
     tmp_path: Path,
 ) -> None:
-    """A faulty simulated day: every violation kind by kind and subject by subject."""
+    """A faulty simulated day: every violation kind by kind and subject by subject; no
+    reading of the day is judged a clock fault by the run's clock."""
     settings, admin = ingest_db
-    service = start_ingest(settings)
-    truth_path = tmp_path / "truth.jsonl"
+    settings = production_limits(settings)
     start = parse_start("2026-07-15T00:00", small_district.district.tz)
+    clock = SimulationClock(start)
+    service = start_ingest(settings, clock=clock)
+    truth_path = tmp_path / "truth.jsonl"
     # A district-wide storm at 14:00 makes sewer outlets overflow.
     storm = Storm(start_ms=start + 14 * 3_600_000, duration_min=90, rise_cm=400)
     summary = run_day(
@@ -47,6 +52,7 @@ def test_violations_equal_the_truth_log(
         seed=11,
         truth_path=truth_path,
         follow_dispatch=False,
+        advance_clock=clock.advance,
     )
     assert summary.rejected == 0
     assert service.wait_idle(timeout=180)
@@ -65,3 +71,9 @@ def test_violations_equal_the_truth_log(
     assert {"bin_overflow", "bin_not_cleared", "sewer_overflow", "camera_offline"} <= set(per_kind)
     c = service.counters()
     assert c.violations_opened == sum(expected.values())
+    reasons = {
+        s["tags"]["reason"]
+        for s in admin.query('SELECT count("topic") FROM "deadletter" GROUP BY "reason"')
+    }
+    assert reasons
+    assert not reasons & {"clock_skew", "too_old"}
