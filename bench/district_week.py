@@ -87,6 +87,7 @@ def run_policy(policy: Policy, scale: float, args: argparse.Namespace, folder: P
             breakdowns_per_day=args.breakdowns_per_day,
             plan_time_limit_s=args.plan_time_limit,
             ingest_workers=args.ingest_workers,
+            afternoon_replan_at=None if args.afternoon_look == "none" else args.afternoon_look,
         )
         return run_days(settings, registry, options, progress=lambda text: print(text, flush=True))
     finally:
@@ -152,6 +153,11 @@ def main() -> int:
     parser.add_argument("--breakdowns-per-day", type=int, default=1)
     parser.add_argument("--ingest-workers", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true", help="run yiju only")
+    parser.add_argument(
+        "--afternoon-look",
+        default=RunOptions.__dataclass_fields__["afternoon_replan_at"].default,
+        help="local time of yiju's afternoon re-plan, or 'none'",
+    )
     parser.add_argument(
         "--keep", type=Path, help="keep each policy's plans and data under this folder"
     )

@@ -14,13 +14,13 @@ minute), the `SimulationClock` the run advances as it publishes.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core.contract import Rejection
+from core.processes import spawn_context
 from core.schema import DeadLetterReason
 from core.settings import Settings
 
@@ -45,7 +45,7 @@ class SimulationClock:
     worker processes (started with spawn, which hands it over) read it too."""
 
     def __init__(self, start_ms: int) -> None:
-        self._value: Any = multiprocessing.get_context("spawn").RawValue("q", start_ms)
+        self._value: Any = spawn_context().RawValue("q", start_ms)
 
     def advance(self, ms: int) -> None:
         """Move the clock to `ms`; it never goes back. One writer (the run)."""

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--start",
         default=None,
-        help="local start date-time, e.g. 2026-07-15T00:00 (default: today's local midnight)",
+        help="local start date-time, e.g. 2026-07-15T00:00 (default: yesterday's local "
+        "midnight, the most recent whole day)",
     )
     parser.add_argument("--hours", type=float, default=24.0, help="simulated hours (default 24)")
     parser.add_argument(
@@ -77,6 +78,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--no-dispatch", action="store_true", help="do not follow the dispatch topics"
     )
     parser.set_defaults(func=cmd_simulate)
+
+
+def most_recent_whole_day(tz: str) -> str:
+    """Yesterday's local midnight: a simulated day that ends before now, so that every
+    message it publishes is in ingest's past (a device's clock may not run ahead)."""
+    yesterday = datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
+    return f"{yesterday.isoformat()}T00:00"
 
 
 def positive_int(text: str) -> int:
@@ -164,7 +172,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     path = args.district or settings.registry_file()
     registry = load_registry(path)
     tz = registry.district.tz
-    start = args.start or datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%dT00:00")
+    start = args.start or most_recent_whole_day(tz)
     start_ms = parse_start(start, tz)
     truth = args.truth or (
         settings.data_dir / "truth" / f"{from_ms(start_ms, tz):%Y%m%dT%H%M}-seed{args.seed}.jsonl"

@@ -8,13 +8,11 @@ options to the `simulate` command and takes the run over when `--days` is given.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from core.localday import from_ms
 from core.registry import load_registry
 from core.settings import get_settings
-from simulators.cli import faults_from_args, positive_int
+from simulators.cli import faults_from_args, most_recent_whole_day, positive_int
 from simulators.day import parse_start
 
 
@@ -60,7 +58,7 @@ def cmd_run_days(args: argparse.Namespace) -> int:
     settings = get_settings()
     registry = load_registry(args.district or settings.registry_file())
     tz = registry.district.tz
-    start = args.start or datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%dT00:00")
+    start = args.start or most_recent_whole_day(tz)
     start_ms = parse_start(start, tz)
     first = from_ms(start_ms, tz)
     if (first.hour, first.minute) != (0, 0):
