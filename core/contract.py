@@ -1,4 +1,4 @@
-"""The message contract (see shared/contract.md) as typed messages and a pure `parse`.
+"""The message contract (docs/contract.md) as typed messages and a pure `parse`.
 
 `parse(topic, payload, received_ms, devices)` returns one of the message types
 below or a `Rejection` with the dead-letter reason. It never raises for bad

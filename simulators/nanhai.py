@@ -1,6 +1,6 @@
 """Figures of the reference district, Nanhai (Foshan), used by the generator.
 
-Sources are public secondary figures (see shared/nanhai.md and README.md,
+Sources are public secondary figures (README.md,
 "The reference district"); EST marks our estimates.
 """
 
