@@ -29,6 +29,7 @@ from core.processes import spawn_context
 from core.registry import Registry
 from core.settings import Settings
 from core.thresholds import RuleThresholds
+from ingest import MAX_WORKERS
 from ingest.consumer import Consumer, ConsumerOptions
 from ingest.errors import IngestError
 from ingest.facts import decode, encode
@@ -54,8 +55,8 @@ class ServiceOptions:
     stats_interval_s: float = 10.0
 
     def __post_init__(self) -> None:
-        if not 1 <= self.workers <= 64:
-            raise ValueError(f"workers must be 1–64, not {self.workers}")
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ValueError(f"workers must be 1–{MAX_WORKERS}, not {self.workers}")
         if self.lateness_ms < 0:
             raise ValueError("lateness_ms must be ≥ 0")
 
