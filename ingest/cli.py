@@ -146,8 +146,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     flushed = service.stop()
     c = service.counters()
     print(
-        f"ingest stopped: {c.received} received, {c.written} written, "
-        f"{c.deadlettered} dead letters, violations {c.violations_opened} opened / "
-        f"{c.violations_closed} closed"
+        f"ingest stopped: {c.received} received ({c.redelivered} redelivered), "
+        f"{c.written} written, {c.deadlettered} dead letters, violations "
+        f"{c.violations_opened} opened / {c.violations_closed} closed, "
+        f"{c.alerts_published} alerts published"
     )
     return 0 if flushed else 1

@@ -163,8 +163,10 @@ class IngestService:
         self._stats.stop()
         c = self.counters()
         log.info(
-            "ingest stopped: %d received, %d written, %d dead letters, violations %d/%d",
+            "ingest stopped: %d received (%d redelivered), %d written, %d dead letters, "
+            "violations %d/%d",
             c.received,
+            c.redelivered,
             c.written,
             c.deadlettered,
             c.violations_opened,
@@ -187,6 +189,7 @@ class IngestService:
             violations_closed=self.violations.closed,
             alerts_published=self.violations.alerts.published,
             batch_latency_ms=max(w.get(Counter.BATCH_LATENCY_MS) for w in self._counters),
+            redelivered=total(self._counters, Counter.REDELIVERED),
         )
 
     def advance_to(self, ms: int) -> None:
@@ -310,10 +313,11 @@ def _worker_main(
     )
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    counters = WorkerCounters(shared)
     consumer = Consumer(
         settings,
         Enricher.from_registry(registry),
-        WorkerCounters(shared),
+        counters,
         index=index,
         options=options,
         fact_sink=lambda batch: facts.put(encode(batch)),
@@ -322,5 +326,14 @@ def _worker_main(
     while not stop_event.wait(0.5):
         if os.getppid() != parent_pid:
             # The service died (kill -9): stop at once, unacknowledged messages come again.
+            # The counts tell whoever restarts it how much the broker will send again.
+            log.warning(
+                "worker %d: the service is gone; exiting after receiving %d messages, "
+                "%d of them handled (written and acknowledged); the broker sends the "
+                "unacknowledged ones again",
+                index,
+                counters.get(Counter.RECEIVED),
+                counters.get(Counter.HANDLED),
+            )
             os._exit(1)
     consumer.stop()
