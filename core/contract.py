@@ -205,18 +205,66 @@ def parse_ts(value: Timestamp | None, received_ms: int) -> int | Rejection:
     return ms
 
 
+# orjson holds integers exactly from -2**63 to 2**64 - 1 and turns longer ones into
+# floats without a word, so a field outside those bounds is read again by the
+# standard library, which keeps every integer as written.
+INT_MIN = -(2**63)
+INT_MAX = 2**64 - 1
+_FLOAT_MIN = float(INT_MIN)
+_FLOAT_PAST_MAX = float(2**64)
+
+
+def _beyond_orjson_ints(data: dict[str, Any]) -> bool:
+    for value in data.values():
+        if type(value) is float and not _FLOAT_MIN <= value < _FLOAT_PAST_MAX:
+            return True
+    return False
+
+
+class _NotJsonError(ValueError):
+    """A token the standard parser accepts that JSON (RFC 8259) has not."""
+
+
+class _Beyond64BitsError(ValueError):
+    """An integer no 64-bit field can hold."""
+
+
+def _no_constant(token: str) -> Any:
+    raise _NotJsonError(f"{token} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def _int64(digits: str) -> int:
+    value = int(digits)
+    if not INT_MIN <= value <= INT_MAX:
+        shown = digits if len(digits) <= 40 else f"{digits[:20]}…({len(digits)} digits)"
+        raise _Beyond64BitsError(f"integer {shown} does not fit in 64 bits")
+    return value
+
+
+def _exact(payload: bytes) -> Any:
+    """The standard library's reading of what orjson refuses or reads inexactly."""
+    try:
+        return json.loads(payload, parse_constant=_no_constant, parse_int=_int64)
+    except _Beyond64BitsError as exc:
+        return Rejection(DeadLetterReason.OUT_OF_RANGE, str(exc))
+    except (_NotJsonError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return Rejection(DeadLetterReason.BAD_JSON, str(exc)[:200])
+
+
 def _decode(payload: bytes) -> dict[str, Any] | Rejection:
     if len(payload) > MAX_PAYLOAD_BYTES:
         return Rejection(DeadLetterReason.TOO_LARGE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
         data = orjson.loads(payload)
     except orjson.JSONDecodeError:
-        # orjson is strict where the standard library is not (integers past 64
-        # bits, NaN): the standard parser decides, and words the reason.
-        try:
-            data = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            return Rejection(DeadLetterReason.BAD_JSON, str(exc)[:200])
+        # orjson refuses some payloads the standard library reads (numbers beyond a
+        # double, UTF-16 and UTF-32 text): the standard parser decides.
+        data = _exact(payload)
+    else:
+        if isinstance(data, dict) and _beyond_orjson_ints(data):
+            data = _exact(payload)
+    if isinstance(data, Rejection):
+        return data
     if not isinstance(data, dict):
         return Rejection(
             DeadLetterReason.SCHEMA, f"payload is a JSON {type(data).__name__}, not an object"

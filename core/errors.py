@@ -12,13 +12,18 @@ class ConfigError(YijuError):
 
 
 class RegistryError(YijuError):
-    """The district registry is invalid; `problems` lists every bad record found."""
+    """The district registry is invalid; `problems` lists every bad record found,
+    `source` names the file it came from (None for a registry built in memory)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], source: str | None = None) -> None:
         self.problems = problems
+        self.source = source
         shown = "\n  ".join(problems[:20])
         more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"district registry has {len(problems)} problem(s):\n  {shown}{more}")
+        where = f" {source}" if source else ""
+        super().__init__(
+            f"district registry{where} has {len(problems)} problem(s):\n  {shown}{more}"
+        )
 
 
 class InfluxError(YijuError):

@@ -7,3 +7,7 @@ arrival rules out) → `points` (enrichment and line protocol) → `writer`
 `engine` runs the pure `rules` over every message and writes `violation` events
 and alerts. `service.IngestService` wires them together.
 """
+
+# Worker processes one service may run; `yiju ingest --workers` and `ServiceOptions`
+# both hold to it.
+MAX_WORKERS = 64

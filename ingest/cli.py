@@ -3,14 +3,59 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 from core.errors import ConfigError
 from core.registry import load_registry
 from core.settings import get_settings
+from ingest import MAX_WORKERS
+
+# Options are checked as argparse types, so a bad value is a usage error (exit 2)
+# that names the option, not a traceback from deep inside the service.
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` (to `high`)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: must be {bounds}")
+        return value
+
+    return parse
+
+
+def _seconds(*, zero: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds, above zero (or from zero)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+            bounds = "0 or more" if zero else "more than 0"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bounds} seconds")
+        return value
+
+    return parse
+
+
+def _group(text: str) -> str:
+    # The group is both a topic level ($share/GROUP/...) and the client ids' stem.
+    if not text or any(c in text for c in "/+#"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a plain name, without / + #")
+    return text
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,11 +63,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "ingest", help="validate MQTT messages into InfluxDB and raise violations (until stopped)"
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="consumer processes on the shared subscription"
+        "--workers",
+        type=_whole(1, MAX_WORKERS),
+        default=1,
+        help=f"consumer processes on the shared subscription (1–{MAX_WORKERS})",
     )
     parser.add_argument("--registry", type=Path, help="district file (default: the data folder's)")
     parser.add_argument(
-        "--group", default="yiju-ingest", help="shared-subscription group; also the client ids"
+        "--group",
+        type=_group,
+        default="yiju-ingest",
+        help="shared-subscription group; also the client ids",
     )
     parser.add_argument(
         "--shared",
@@ -33,18 +84,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--index-offset",
-        type=int,
+        type=_whole(0),
         default=0,
         help="first worker index (client id GROUP-INDEX) for this process",
     )
-    parser.add_argument("--batch-size", type=int, default=5000, help="lines per InfluxDB write")
     parser.add_argument(
-        "--batch-delay", type=float, default=0.2, help="seconds before a partial batch is written"
+        "--batch-size", type=_whole(1), default=5000, help="lines per InfluxDB write"
+    )
+    parser.add_argument(
+        "--batch-delay",
+        type=_seconds(zero=False),
+        default=0.2,
+        help="seconds before a partial batch is written",
     )
     parser.add_argument(
         "--no-restore", action="store_true", help="do not read open violations back at start"
     )
-    parser.add_argument("--stats-interval", type=float, default=10.0, help="seconds between logs")
+    parser.add_argument(
+        "--stats-interval",
+        type=_seconds(zero=True),
+        default=10.0,
+        help="seconds between logs (0: none)",
+    )
     parser.set_defaults(func=cmd_ingest)
 
 
@@ -85,8 +146,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     flushed = service.stop()
     c = service.counters()
     print(
-        f"ingest stopped: {c.received} received, {c.written} written, "
-        f"{c.deadlettered} dead letters, violations {c.violations_opened} opened / "
-        f"{c.violations_closed} closed"
+        f"ingest stopped: {c.received} received ({c.redelivered} redelivered), "
+        f"{c.written} written, {c.deadlettered} dead letters, violations "
+        f"{c.violations_opened} opened / {c.violations_closed} closed, "
+        f"{c.alerts_published} alerts published"
     )
     return 0 if flushed else 1

@@ -216,6 +216,8 @@ class Consumer:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self.counters.add(Counter.RECEIVED)
+        if msg.dup:
+            self.counters.add(Counter.REDELIVERED)
         received_ms = self._clock.now_ms()
         token = (self._generation, msg.mid if msg.qos else 0)
         try:

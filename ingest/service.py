@@ -29,6 +29,7 @@ from core.processes import spawn_context
 from core.registry import Registry
 from core.settings import Settings
 from core.thresholds import RuleThresholds
+from ingest import MAX_WORKERS
 from ingest.consumer import Consumer, ConsumerOptions
 from ingest.errors import IngestError
 from ingest.facts import decode, encode
@@ -54,8 +55,8 @@ class ServiceOptions:
     stats_interval_s: float = 10.0
 
     def __post_init__(self) -> None:
-        if not 1 <= self.workers <= 64:
-            raise ValueError(f"workers must be 1–64, not {self.workers}")
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ValueError(f"workers must be 1–{MAX_WORKERS}, not {self.workers}")
         if self.lateness_ms < 0:
             raise ValueError("lateness_ms must be ≥ 0")
 
@@ -162,8 +163,10 @@ class IngestService:
         self._stats.stop()
         c = self.counters()
         log.info(
-            "ingest stopped: %d received, %d written, %d dead letters, violations %d/%d",
+            "ingest stopped: %d received (%d redelivered), %d written, %d dead letters, "
+            "violations %d/%d",
             c.received,
+            c.redelivered,
             c.written,
             c.deadlettered,
             c.violations_opened,
@@ -186,6 +189,7 @@ class IngestService:
             violations_closed=self.violations.closed,
             alerts_published=self.violations.alerts.published,
             batch_latency_ms=max(w.get(Counter.BATCH_LATENCY_MS) for w in self._counters),
+            redelivered=total(self._counters, Counter.REDELIVERED),
         )
 
     def advance_to(self, ms: int) -> None:
@@ -309,10 +313,11 @@ def _worker_main(
     )
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    counters = WorkerCounters(shared)
     consumer = Consumer(
         settings,
         Enricher.from_registry(registry),
-        WorkerCounters(shared),
+        counters,
         index=index,
         options=options,
         fact_sink=lambda batch: facts.put(encode(batch)),
@@ -321,5 +326,14 @@ def _worker_main(
     while not stop_event.wait(0.5):
         if os.getppid() != parent_pid:
             # The service died (kill -9): stop at once, unacknowledged messages come again.
+            # The counts tell whoever restarts it how much the broker will send again.
+            log.warning(
+                "worker %d: the service is gone; exiting after receiving %d messages, "
+                "%d of them handled (written and acknowledged); the broker sends the "
+                "unacknowledged ones again",
+                index,
+                counters.get(Counter.RECEIVED),
+                counters.get(Counter.HANDLED),
+            )
             os._exit(1)
     consumer.stop()

@@ -23,6 +23,10 @@ class Counter(IntEnum):
     BATCH_LATENCY_MS = 4
     FACT_BATCHES = 5  # batches of messages handed to the rules
     CONNECTED = 6  # 1 while subscribed
+    # Received with the MQTT DUP flag: the broker sent the message to this session
+    # before and got no acknowledgement (ingest crashed or the connection dropped),
+    # so it may have been received, and even stored, already.
+    REDELIVERED = 7
 
 
 class WorkerCounters:
@@ -56,6 +60,7 @@ class IngestCounters:
     violations_closed: int
     alerts_published: int
     batch_latency_ms: int
+    redelivered: int = 0
 
 
 def total(workers: Sequence[WorkerCounters], counter: Counter) -> int:
@@ -86,13 +91,14 @@ class StatsLogger:
             dt = max(now_t - last_t, 1e-9)
             log.info(
                 "ingest: %.0f msg/s in, %.0f msg/s written, backlog %d, batch latency %d ms, "
-                "dead letters %d (+%d), violations opened %d closed %d",
+                "dead letters %d (+%d), redelivered %d, violations opened %d closed %d",
                 (now.received - last.received) / dt,
                 (now.written - last.written) / dt,
                 now.pending,
                 now.batch_latency_ms,
                 now.deadlettered,
                 now.deadlettered - last.deadlettered,
+                now.redelivered,
                 now.violations_opened,
                 now.violations_closed,
             )

@@ -36,5 +36,7 @@ def mosquitto_health(settings: Settings, timeout_s: float = 1.0) -> ServiceHealt
     except OSError as exc:
         return ServiceHealth(ok=False, detail=f"Mosquitto at {address} does not answer: {exc}")
     if answer[:1] != b"\x20":
-        return ServiceHealth(ok=False, detail=f"{address} answered, but not as an MQTT broker")
+        return ServiceHealth(
+            ok=False, detail=f"Mosquitto at {address} answered, but not as an MQTT broker"
+        )
     return ServiceHealth(ok=True, detail=f"Mosquitto at {address} answers")

@@ -49,16 +49,50 @@ def registry_from_dict(raw: dict[str, Any], *, validate: bool = True) -> Registr
     return reg
 
 
-def load_registry(path: Path | str, *, validate: bool = True) -> Registry:
-    path = Path(path)
+# What `save_registry` writes at the top level; a file without one of them is not a
+# registry (a list, another tool's JSON, a truncated copy), however the model defaults.
+TOP_LEVEL_KEYS = ("district", *LIST_NAMES)
+_EXPECTED = "a registry is a JSON object with " + ", ".join(TOP_LEVEL_KEYS)
+_JSON_TYPES = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+def _read_json(path: Path) -> Any:
+    """The file's JSON; RegistryError naming the file and what is wrong with it."""
+    source = str(path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         hint = "generate one with `yiju district generate`"
-        raise RegistryError([f"{path}: no such file ({hint})"]) from None
+        raise RegistryError([f"no such file ({hint})"], source) from None
+    except UnicodeDecodeError as exc:
+        raise RegistryError(
+            [f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"], source
+        ) from None
+    except OSError as exc:
+        raise RegistryError([f"cannot be read ({exc.strerror or exc})"], source) from None
+    if not text.strip():
+        raise RegistryError(["the file is empty; " + _EXPECTED], source)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RegistryError([f"{path}: not valid JSON ({exc})"]) from None
-    return registry_from_dict(raw, validate=validate)
+        raise RegistryError([f"not valid JSON ({exc})"], source) from None
+    except RecursionError:
+        raise RegistryError(["not valid JSON (nested too deeply)"], source) from None
+
+
+def load_registry(path: Path | str, *, validate: bool = True) -> Registry:
+    path = Path(path)
+    raw = _read_json(path)
+    if not isinstance(raw, dict):
+        kind = "null" if raw is None else _JSON_TYPES.get(type(raw), type(raw).__name__)
+        raise RegistryError([f"the top level is a JSON {kind}; {_EXPECTED}"], str(path))
+    missing = [key for key in TOP_LEVEL_KEYS if key not in raw]
+    if missing:
+        raise RegistryError([f"the top-level object lacks {', '.join(missing)}"], str(path))
+    try:
+        return registry_from_dict(raw, validate=validate)
+    except RegistryError as exc:
+        raise RegistryError(exc.problems, str(path)) from None
 
 
 def _round_floats(value: Any) -> Any:
