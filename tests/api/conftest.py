@@ -26,6 +26,11 @@ def auth(role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {KEYS[role]}"}
 
 
+def role_keys() -> KeyRing:
+    """One key per role, `KEYS`'s secrets: what every test app accepts."""
+    return KeyRing([ApiKey.from_secret(f"test-{r.value}", r, k) for r, k in KEYS.items()])
+
+
 @pytest.fixture(scope="session", autouse=True)
 def short_plan_jobs() -> Iterator[None]:
     """Planning jobs started by these tests search for 3 s, not the production default."""
@@ -72,8 +77,7 @@ def api_settings(
 
 @pytest.fixture(scope="session")
 def api_app(api_settings: Settings, case: Case, case_db: InfluxClient) -> FastAPI:
-    keys = KeyRing([ApiKey.from_secret(f"test-{r.value}", r, k) for r, k in KEYS.items()])
-    return create_app(api_settings, case.registry, influx=case_db, keys=keys)
+    return create_app(api_settings, case.registry, influx=case_db, keys=role_keys())
 
 
 @pytest.fixture(scope="session")
