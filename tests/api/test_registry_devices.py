@@ -157,21 +157,20 @@ def test_device_series_equals_bucket_means(
     lines += [_bin_line(case, other, t, 95.0, 95.0) for t in readings]  # another sensor
     assert influx_db.write_lines(lines) == len(lines)
     device = mine.sensor.device_id
-    for params, values in (
-        ({"hours": 2, "every_min": 15}, fills),
-        ({"hours": 2, "every_min": 7}, fills),
-        ({"hours": 2, "every_min": 60, "field": "temp_c"}, temps),
+    for every, field, values in (
+        (15, "fill_pct", fills),
+        (7, "fill_pct", fills),
+        (60, "temp_c", temps),
     ):
-        resp = recent_client.get(f"/api/v1/devices/{device}/series", params=params, headers=OFFICE)
+        resp = recent_client.get(
+            f"/api/v1/devices/{device}/series",
+            params={"hours": 2, "every_min": every, "field": field},
+            headers=OFFICE,
+        )
         assert resp.status_code == 200, resp.text
         body = resp.json()
-        every = int(params["every_min"])
         want = _bucket_means(list(zip(readings, values, strict=True)), every)
         got = [(p["time_ms"], p["value"]) for p in body["data"]]
-        assert [t for t, _ in got] == [t for t, _ in want], params
-        assert [v for _, v in got] == pytest.approx([v for _, v in want]), params
-        assert (body["field"], body["every_min"], body["count"]) == (
-            params.get("field", "fill_pct"),
-            every,
-            len(want),
-        )
+        assert [t for t, _ in got] == [t for t, _ in want], (every, field)
+        assert [v for _, v in got] == pytest.approx([v for _, v in want]), (every, field)
+        assert (body["field"], body["every_min"], body["count"]) == (field, every, len(want))
