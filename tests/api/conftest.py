@@ -19,6 +19,7 @@ from core.settings import Settings
 from tests.api.dataset import Case, build_case
 from yiju.localservices import LocalStack
 
+PLAN_TIME_LIMIT_S = 3.0
 KEYS = {role: f"test-key-{role.value}-{uuid.uuid4().hex[:6]}" for role in Role}
 
 
@@ -29,14 +30,6 @@ def auth(role: Role) -> dict[str, str]:
 def role_keys() -> KeyRing:
     """One key per role, `KEYS`'s secrets: what every test app accepts."""
     return KeyRing([ApiKey.from_secret(f"test-{r.value}", r, k) for r, k in KEYS.items()])
-
-
-@pytest.fixture(scope="session", autouse=True)
-def short_plan_jobs() -> Iterator[None]:
-    """Planning jobs started by these tests search for 3 s, not the production default."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("YIJU_PLAN_TIME_LIMIT_S", "3")
-        yield
 
 
 @pytest.fixture(scope="session")
@@ -70,8 +63,14 @@ def api_settings(
     data_dir.mkdir(parents=True)
     registry_path = data_dir / "district.json"
     save_registry(case.registry, registry_path)
+    # Planning jobs started by these tests search for 3 s, not the production default;
+    # set here rather than in the environment, which the whole session shares.
     return service_settings.model_copy(
-        update={"data_dir": data_dir, "registry_path": registry_path}
+        update={
+            "data_dir": data_dir,
+            "registry_path": registry_path,
+            "plan_time_limit_s": PLAN_TIME_LIMIT_S,
+        }
     )
 
 
