@@ -17,6 +17,8 @@ from core.influx import InfluxClient
 from core.registry import Registry, save_registry
 from core.settings import Settings
 from tests.api.dataset import Case, build_case
+from tests.conftest import wait_until
+from yiju.district_run import clear_dispatch
 from yiju.localservices import LocalStack
 
 PLAN_TIME_LIMIT_S = 3.0
@@ -83,3 +85,24 @@ def api_app(api_settings: Settings, case: Case, case_db: InfluxClient) -> FastAP
 def client(api_app: FastAPI) -> Iterator[TestClient]:
     with TestClient(api_app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+# A planning job searches for PLAN_TIME_LIMIT_S; starting and writing take seconds more.
+PLAN_JOBS_TIMEOUT_S = 120
+
+
+def finish_plan_jobs(app: FastAPI, settings: Settings, registry: Registry) -> None:
+    """Wait for the app's planning jobs to end, then withdraw the routes they dispatched:
+    retained on the session's broker, they would reach later tests' trucks and crews."""
+    jobs = app.state.plan_jobs
+    assert wait_until(lambda: jobs.running() == 0, timeout=PLAN_JOBS_TIMEOUT_S), (
+        f"planning jobs still running after {PLAN_JOBS_TIMEOUT_S} s"
+    )
+    clear_dispatch(settings, registry)
+
+
+@pytest.fixture
+def withdraws_dispatch(api_app: FastAPI, api_settings: Settings, case: Case) -> Iterator[None]:
+    """For a test that starts planning jobs: afterwards their routes are withdrawn."""
+    yield
+    finish_plan_jobs(api_app, api_settings, case.registry)

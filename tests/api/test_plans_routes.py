@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -18,6 +19,7 @@ DISPATCHER = auth(Role.DISPATCHER)
 JOB_TIMEOUT_S = 120
 
 
+@pytest.mark.usefixtures("withdraws_dispatch")
 def test_post_plan_runs_a_job_to_the_end(client: TestClient, case: Case) -> None:
     """202 with an id and a Location; the job runs the optimizer to done, with routes."""
     body = {"date": case.spec["date"], "kind": "pest", "town": "jiujiang"}
