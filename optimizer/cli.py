@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 
+from core.argtypes import local_date, number_within, positive_int
 from core.influx import InfluxClient
 from core.localday import LocalDay, at_local, now_ms, parse_clock
 from core.plans import PlanRecord, PlanState, PlanStore
@@ -15,7 +15,7 @@ from core.settings import get_settings
 from optimizer.distance import provider_from_config
 from optimizer.errors import PlanningError
 from optimizer.jobs import deliver, run_plan_job
-from optimizer.params import PlanningConfig
+from optimizer.params import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S, PlanningConfig
 from optimizer.planning import plan_day
 from optimizer.state import DistrictState, read_state
 
@@ -28,18 +28,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind, text in (("garbage", "garbage-clearance routes"), ("pest", "pest-control routes")):
         p = kinds.add_parser(kind, help=f"plan {text} and store the plan")
-        p.add_argument("--date", type=dt.date.fromisoformat, help="local date (default: today)")
+        p.add_argument("--date", type=local_date, help="local date (default: today)")
         p.add_argument("--town", help="one town id (default: every town)")
         p.add_argument(
             "--time-limit",
-            type=float,
+            type=number_within(MIN_TIME_LIMIT_S, MAX_TIME_LIMIT_S, "s"),
             help="seconds of search (default: YIJU_PLAN_TIME_LIMIT_S, else 60)",
         )
         p.add_argument("--from", dest="from_clock", help="re-plan the rest of the day from HH:MM")
         p.add_argument(
             "--exclude", action="append", default=[], help="a vehicle to leave out (repeatable)"
         )
-        p.add_argument("--workers", type=int, default=2, help="solver processes (default 2)")
+        p.add_argument(
+            "--workers", type=positive_int, default=2, help="solver processes (default 2)"
+        )
         p.add_argument(
             "--distance",
             choices=("greatcircle", "osrm", "valhalla"),
@@ -98,13 +100,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not path.exists():
         raise PlanningError(f"no district registry at {path}; run `yiju district generate`")
     registry = load_registry(path)
+    # Checked before any state is read: a typo should not wait on InfluxDB first.
+    if args.town is not None and args.town not in registry.town_by_id:
+        raise PlanningError(
+            f"argument --town: unknown town {args.town!r}; known: "
+            + ", ".join(sorted(registry.town_by_id))
+        )
     day = args.date or LocalDay.of(now_ms(), settings.tz).day
     local = LocalDay(day, settings.tz)
     from_ms = at_local(day, parse_clock(args.from_clock), settings.tz) if args.from_clock else None
     at = from_ms if from_ms is not None else min(now_ms(), local.end_ms - 1)
     config = PlanningConfig.for_rules(
         settings.rule_thresholds(),
-        workers=max(1, args.workers),
+        workers=args.workers,
         speed_kmh=args.speed,
         detour=args.detour,
     )

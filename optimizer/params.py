@@ -23,6 +23,9 @@ FIRST_SOLUTIONS = (
     "AUTOMATIC",
 )
 METAHEURISTICS = ("GUIDED_LOCAL_SEARCH", "TABU_SEARCH", "SIMULATED_ANNEALING", "AUTOMATIC")
+# Seconds of search a solve may be given (the command line checks --time-limit by them).
+MIN_TIME_LIMIT_S = 0.1
+MAX_TIME_LIMIT_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +63,11 @@ class SolveParams:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        if not 0.1 <= self.time_limit_s <= 3600:
-            raise ValueError(f"time limit {self.time_limit_s} s is outside 0.1–3600")
+        if not MIN_TIME_LIMIT_S <= self.time_limit_s <= MAX_TIME_LIMIT_S:
+            raise ValueError(
+                f"time limit {self.time_limit_s} s is outside "
+                f"{MIN_TIME_LIMIT_S:g}–{MAX_TIME_LIMIT_S:g}"
+            )
         if self.first_solution not in FIRST_SOLUTIONS:
             raise ValueError(
                 f"first solution {self.first_solution!r} is not one of {FIRST_SOLUTIONS}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up on Debian as root: system packages, the virtual environment and
-# yiju's Python dependencies. Sourced by scripts/demo.sh and scripts/test.sh.
+# yiju's Python dependencies. Run by scripts/demo.sh and by scripts/test.sh (with --tests).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,6 +11,12 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=
 command -v mosquitto_pub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
 command -v influxd >/dev/null 2>&1 || need_apt+=(influxdb)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# `bootstrap.sh --tests` (scripts/test.sh) adds what only the tests use: Debian's
+# docker-compose (1.x on Debian 12, 2.x on 13), whose `config -q` checks
+# docker-compose.yml without a Docker daemon (--no-install-recommends keeps docker.io out).
+if [ "${1:-}" = "--tests" ]; then
+  command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
+fi
 
 PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then

@@ -3,7 +3,7 @@
 # Mosquitto and InfluxDB, which the tests start themselves. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --tests
 echo "[test] ruff check and ruff format --check"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -87,16 +87,6 @@ def most_recent_whole_day(tz: str) -> str:
     return f"{yesterday.isoformat()}T00:00"
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return value
-
-
 def _workers(text: str, devices: int) -> int:
     if text == "auto":
         return 2 if devices > AUTO_WORKERS_DEVICES and (os.cpu_count() or 1) >= 4 else 1

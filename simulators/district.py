@@ -43,6 +43,12 @@ log = logging.getLogger("yiju.simulators")
 KM_PER_DEG_LAT = 110.574
 
 
+# District scales the generator makes (1.0 = all of Nanhai); the command line checks
+# --scale by them.
+MIN_SCALE = 0.001
+MAX_SCALE = 5.0
+
+
 @dataclass(frozen=True, slots=True)
 class GeneratorOptions:
     scale: float = 1.0
@@ -50,8 +56,8 @@ class GeneratorOptions:
     sizing: SizingFigures = field(default_factory=SizingFigures)
 
     def __post_init__(self) -> None:
-        if not 0.001 <= self.scale <= 5:
-            raise ValueError(f"scale {self.scale} is outside 0.001–5")
+        if not MIN_SCALE <= self.scale <= MAX_SCALE:
+            raise ValueError(f"scale {self.scale} is outside {MIN_SCALE:g}–{MAX_SCALE:g}")
 
 
 def _offset(rng: random.Random, lat: float, lon: float, radius_km: float) -> tuple[float, float]:

@@ -16,7 +16,7 @@ import pytest
 from core import credentials
 from core.influx import InfluxClient
 from core.registry import Registry
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from simulators.district import generate_district
 from yiju.localservices import LocalStack, ServiceError, free_port
 
@@ -25,6 +25,15 @@ INSTALL_HINT = (
     "apt-get install -y mosquitto mosquitto-clients influxdb (the README's test command "
     "does this)"
 )
+
+
+@pytest.fixture(autouse=True)
+def settings_built_afresh() -> Iterator[None]:
+    """`get_settings()` is cached for the process: a test that runs a command in-process
+    neither gets the settings an earlier test's environment made nor leaves its own."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 
+from core.argtypes import positive_int
 from core.localday import from_ms
 from core.registry import load_registry
 from core.settings import get_settings
-from simulators.cli import faults_from_args, most_recent_whole_day, positive_int
+from simulators.cli import faults_from_args, most_recent_whole_day
 from simulators.day import parse_start
 
 

@@ -20,16 +20,18 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from core.argtypes import local_date, number_within
 from core.influx import InfluxClient
 from core.localday import MS_PER_HOUR, LocalDay
 from core.registry import Registry, save_registry
 from core.settings import Settings, get_settings
+from optimizer.params import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S
 from simulators.district import generate_district
 from simulators.faults import Breakdown, FaultConfig
 from simulators.truth import read_truth_log
 from yiju.day_kpis import DayKpis
 from yiju.day_report import format_summary
-from yiju.district_cli import summary_table
+from yiju.district_cli import district_scale, summary_table
 from yiju.district_day import DayOptions, DayReport, DistrictDay
 from yiju.failure_causes import explain
 from yiju.localservices import LocalStack
@@ -42,14 +44,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("demo", help="run the district day end to end")
     parser.add_argument(
         "--scale",
-        type=float,
+        type=district_scale,
         default=0.05,
         help="district scale (1.0 = all of Nanhai); default 0.05",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--date",
-        type=date.fromisoformat,
+        type=local_date,
         help="the simulated local day (default: the most recent whole day, yesterday)",
     )
     parser.add_argument(
@@ -60,7 +62,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--plan-time-limit",
-        type=float,
+        type=number_within(MIN_TIME_LIMIT_S, MAX_TIME_LIMIT_S, "s"),
         default=20.0,
         help="seconds the optimizer may spend on each plan",
     )

@@ -6,17 +6,21 @@ import argparse
 import time
 from pathlib import Path
 
+from core.argtypes import number_within
 from core.registry import Registry, load_registry, save_registry
 from core.settings import Settings, get_settings
-from simulators.district import generate_district
+from simulators.district import MAX_SCALE, MIN_SCALE, generate_district
 from yiju.localservices import LocalStack
+
+# `--scale` of the commands that generate a district.
+district_scale = number_within(MIN_SCALE, MAX_SCALE)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("district", help="generate, validate or summarise a district registry")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     gen = actions.add_parser("generate", help="write the Nanhai reference district at a scale")
-    gen.add_argument("--scale", type=float, default=1.0, help="1.0 = the whole district")
+    gen.add_argument("--scale", type=district_scale, default=1.0, help="1.0 = the whole district")
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--out", type=Path, help="default: the configured registry path")
     gen.set_defaults(func=cmd_generate)

@@ -17,6 +17,9 @@ from core.settings import Settings
 from yiju.cli import main
 from yiju.localservices import free_port
 
+# One request to the API on this machine; a server that stops answering fails the test.
+HTTP_TIMEOUT_S = 30
+
 
 def test_keys_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A created key is printed once, stored hashed, listed by name and role, revocable."""
@@ -62,11 +65,14 @@ def test_yiju_api_serves(api_settings: Settings, tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "yiju api did not answer within 30 s"
                 time.sleep(0.2)
         assert health.status_code == 200
-        towns = httpx.get(f"{base}/towns", headers={"Authorization": "Bearer cli-secret"})
+        towns = httpx.get(
+            f"{base}/towns", headers={"Authorization": "Bearer cli-secret"}, timeout=HTTP_TIMEOUT_S
+        )
         assert towns.status_code == 200
         assert towns.json()["count"] == 7
-        assert httpx.get(f"{base}/towns").status_code == 401
-        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        assert httpx.get(f"{base}/towns", timeout=HTTP_TIMEOUT_S).status_code == 401
+        docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=HTTP_TIMEOUT_S)
+        assert docs.status_code == 200
     finally:
         process.terminate()
         process.wait(timeout=10)

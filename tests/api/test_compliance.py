@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from datetime import date
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.auth import Role
 from api.services.compliance import compute_compliance
 from core.influx import InfluxClient
+from core.localday import LocalDay, now_ms
 from core.standard import ComplianceThresholds
 from tests.api.conftest import auth
 from tests.api.dataset import Case
@@ -27,10 +30,12 @@ def answer(client: TestClient, case: Case) -> dict[str, object]:
     return body
 
 
-def test_numbers_equal_independent_computation(answer: dict, case: Case) -> None:
-    """Every community's figures equal a plain recomputation from the raw points."""
-    expected = expected_compliance(case, case.day)
-    rows = {r["community"]: r for r in answer["communities"]}
+def _assert_rows_equal(
+    communities: list[dict[str, Any]], expected: dict[str, dict[str, Any]]
+) -> None:
+    """One row per expected community, each with the expected figures."""
+    rows = {r["community"]: r for r in communities}
+    assert len(rows) == len(communities)
     assert set(rows) == set(expected)
     for community, want in expected.items():
         got = rows[community]
@@ -39,6 +44,11 @@ def test_numbers_equal_independent_computation(answer: dict, case: Case) -> None
                 assert got[name] == pytest.approx(value), (community, name)
             else:
                 assert got[name] == value, (community, name)
+
+
+def test_numbers_equal_independent_computation(answer: dict, case: Case) -> None:
+    """Every community's figures equal a plain recomputation from the raw points."""
+    _assert_rows_equal(answer["communities"], expected_compliance(case, case.day))
 
 
 def test_each_case_fails_exactly_its_criterion(answer: dict, case: Case) -> None:
@@ -151,21 +161,36 @@ def test_town_filter(client: TestClient, case: Case) -> None:
 
 @pytest.mark.parametrize("day", ["2026-01-05", "today"])
 def test_day_without_data(client: TestClient, case: Case, day: str) -> None:
-    """A day with no data at all: 200, nothing cleared, cameras at 0, no overflows."""
+    """A day with no data at all: 200 with every community, each with nothing cleared,
+    no camera online and no overflow, failing clearance; the rest (pest sites visited
+    on other days, static criteria) as recomputed from the raw points."""
+    tz = case.registry.district.tz
+    before = LocalDay.of(now_ms(), tz).day
     params = {} if day == "today" else {"date": day}
     resp = client.get("/api/v1/compliance", params=params, headers=OFFICE)
+    after = LocalDay.of(now_ms(), tz).day
     assert resp.status_code == 200, resp.text
-    assert resp.json()["complete"] is (day != "today")
-    for row in resp.json()["communities"]:
-        assert row["points_cleared"] == 0
-        assert row["exposed_minutes"] == 0
-        assert "clearance" in row["failing"]
+    body = resp.json()
+    answered = date.fromisoformat(body["date"])
+    if day == "today":
+        assert before <= answered <= after
+    else:
+        assert answered == date.fromisoformat(day)
+    assert body["complete"] is (day != "today")
+    expected = expected_compliance(case, answered)
+    assert len(expected) == len(case.registry.communities) == 7
+    for want in expected.values():
+        assert (want["points_cleared"], want["exposed_minutes"]) == (0, 0.0)
+        assert (want["camera_availability"], want["sewer_overflows"]) == (0.0, 0)
+    _assert_rows_equal(body["communities"], expected)
+    assert all("clearance" in row["failing"] for row in body["communities"])
     card = client.get(
         f"/api/v1/communities/{case.spec['good']}/scorecard",
         params={"from": "2026-01-01", "to": "2026-01-03"},
         headers=OFFICE,
     )
     assert card.status_code == 200, card.text
+    assert card.json()["count"] == 3
     assert card.json()["days_meeting"] == 0
 
 

@@ -18,7 +18,9 @@ from schemathesis.specs.openapi.checks import (
 
 from api.auth import Role
 from api.main import API_PREFIX
-from tests.api.conftest import KEYS
+from core.settings import Settings
+from tests.api.conftest import KEYS, finish_plan_jobs
+from tests.api.dataset import Case
 
 CHECKS = [
     not_a_server_error,
@@ -52,7 +54,9 @@ OPERATIONS = [
 
 
 @pytest.fixture(scope="module")
-def api_schema(api_app: FastAPI, client: TestClient) -> Iterator[schemathesis.BaseSchema]:
+def api_schema(
+    api_app: FastAPI, client: TestClient, api_settings: Settings, case: Case
+) -> Iterator[schemathesis.BaseSchema]:
     # One planning process at a time: further valid POST /plans answer 429 (documented).
     # The app is shared by the whole session: later modules get their limit back.
     before = api_app.state.plan_jobs.max_running
@@ -61,6 +65,8 @@ def api_schema(api_app: FastAPI, client: TestClient) -> Iterator[schemathesis.Ba
         yield schemathesis.openapi.from_asgi(f"{API_PREFIX}/openapi.json", api_app)
     finally:
         api_app.state.plan_jobs.max_running = before
+        # The generated POST /plans started jobs that dispatch when they finish.
+        finish_plan_jobs(api_app, api_settings, case.registry)
 
 
 def test_schema_lists_every_operation(api_schema: schemathesis.BaseSchema) -> None:

@@ -26,6 +26,9 @@ SCANNED = (
 )
 HELPER = ROOT / "core" / "processes.py"
 NOT_FORK = ("spawn", "forkserver")
+# A spawned worker starts in a second or two; a pool that never answers raises
+# TimeoutError here instead of hanging the run.
+POOL_TIMEOUT_S = 60
 
 
 def start_command(_: object = None) -> str:
@@ -121,19 +124,19 @@ def test_the_helper_never_forks() -> None:
 
 def test_pool_workers_are_spawned_and_the_pool_is_kept() -> None:
     with process_pool(2) as pool:
-        commands = list(pool.map(start_command, range(4)))
+        commands = list(pool.map(start_command, range(4), timeout=POOL_TIMEOUT_S))
     assert all("multiprocessing.spawn" in c for c in commands), commands
     with process_pool(2) as again:
         assert again is pool
-        assert "multiprocessing.spawn" in again.submit(start_command).result()
+        assert "multiprocessing.spawn" in again.submit(start_command).result(POOL_TIMEOUT_S)
 
 
 def test_an_error_in_the_block_replaces_the_pool() -> None:
     with pytest.raises(ZeroDivisionError), process_pool(2) as pool:
-        pool.submit(divmod, 1, 0).result()
+        pool.submit(divmod, 1, 0).result(POOL_TIMEOUT_S)
     with process_pool(2) as fresh:
         assert fresh is not pool
-        assert fresh.submit(divmod, 7, 2).result() == (3, 1)
+        assert fresh.submit(divmod, 7, 2).result(POOL_TIMEOUT_S) == (3, 1)
     with pytest.raises(RuntimeError):
         pool.submit(divmod, 7, 2)  # the failed pool was shut down
 

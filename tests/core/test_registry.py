@@ -168,8 +168,12 @@ def test_cli_validate_exits_non_zero_and_names_the_record(
     assert "'xx-c999'" in err
 
 
-def test_cli_generate_then_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_generate_then_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`yiju district generate` writes a file that `validate` accepts."""
+    # The command's settings keep their dev secrets in the data folder: not the checkout's.
+    monkeypatch.setenv("YIJU_DATA_DIR", str(tmp_path / "var"))
     out = tmp_path / "d.json"
     assert main(["district", "generate", "--scale", "0.02", "--seed", "4", "--out", str(out)]) == 0
     assert main(["district", "validate", str(out)]) == 0

@@ -8,19 +8,35 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+import yaml
 
 from dashboards import alerts
-from dashboards.push import (
-    PLAYLIST_UID,
-    InfluxTarget,
-    connect,
-    dashboard_payloads,
-    playlist_payload,
-    push,
-)
+from dashboards.push import PLAYLIST_UID, InfluxTarget, connect, push
+
+# The committed files Grafana reads when provisioned (docker-compose mounts them):
+# what a push sends must be the same.
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+
+
+def _yaml_file(kind: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(
+        (DASHBOARDS / "provisioning" / kind / "yiju.yaml").read_text(encoding="utf-8")
+    )
+    return data
+
+
+def _substitute(value: Any, filled: dict[str, Any]) -> Any:
+    """`value` with every string equal to a key of `filled` replaced by its value."""
+    if isinstance(value, dict):
+        return {k: _substitute(v, filled) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, filled) for v in value]
+    return filled.get(value, value) if isinstance(value, str) else value
 
 
 @dataclass
@@ -89,28 +105,72 @@ def test_first_push_creates_everything(grafana: tuple[str, Recorder]) -> None:
 
     bodies = {p: b for m, p, b, _ in rec.requests if m == "POST" and p != "/api/dashboards/db"}
     assert bodies["/api/folders"] == {"title": "yiju", "uid": "yiju"}
-    ds = bodies["/api/datasources"]
-    assert (ds["uid"], ds["type"], ds["url"], ds["user"]) == (
-        "yiju-influxdb", "influxdb", "http://influxdb:8086", "yiju_reader"
-    )  # fmt: skip
-    assert ds["jsonData"]["dbName"] == "yiju"
-    assert ds["jsonData"]["version"] == "InfluxQL"
-    assert ds["secureJsonData"] == {"password": "s3cret"}
+    # The datasource is the provisioned one with what Grafana's environment fills in
+    # there (the $VARIABLES) given by the push's target.
+    provisioned = _yaml_file("datasources")["datasources"]
+    assert len(provisioned) == 1
+    filled = {
+        "$YIJU_INFLUX_URL": READER.url,
+        "$YIJU_INFLUX_READER_USER": READER.user,
+        "$YIJU_INFLUX_DB": READER.database,
+        "$YIJU_INFLUX_READER_PASSWORD": READER.password,
+    }
+    assert bodies["/api/datasources"] == _substitute(provisioned[0], filled)
+    assert bodies["/api/datasources"]["secureJsonData"] == {"password": "s3cret"}
 
-    boards = [b for m, p, b, _ in rec.requests if p == "/api/dashboards/db"]
-    assert boards == dashboard_payloads()
-    assert {b["dashboard"]["uid"] for b in boards} == {
-        "yiju-district-wall", "yiju-community", "yiju-dispatch"
-    }  # fmt: skip
-    assert all(b["folderUid"] == "yiju" and b["overwrite"] for b in boards)
+    # Each board as built on disk (the id left to Grafana), valid against the schema.
+    validator = jsonschema.Draft202012Validator(
+        json.loads((DASHBOARDS / "dashboard.schema.json").read_text(encoding="utf-8"))
+    )
+    built = {
+        board["uid"]: board
+        for board in (
+            json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted((DASHBOARDS / "built").glob("*.json"))
+        )
+    }
+    assert len(built) == 3
+    provider = _yaml_file("dashboards")["providers"][0]
+    pushed = [b for m, p, b, _ in rec.requests if p == "/api/dashboards/db"]
+    assert sorted(b["dashboard"]["uid"] for b in pushed) == sorted(built)
+    for body in pushed:
+        board = body["dashboard"]
+        assert board["id"] is None
+        assert [e.message for e in validator.iter_errors(board)] == []
+        assert {k: v for k, v in board.items() if k != "id"} == built[board["uid"]]
+        assert (body["folderUid"], body["overwrite"]) == (provider["folderUid"], True)
 
+    # The alert rules as provisioned, in the API's form: the group's folder, name and
+    # org on each, and the templates' `$$` (escaped from Grafana's environment
+    # expansion in files) back to `$`.
+    group = _yaml_file("alerting")["groups"][0]
+    want_rules = [
+        {
+            **rule,
+            "annotations": {k: v.replace("$$", "$") for k, v in rule["annotations"].items()},
+            "folderUID": provider["folderUid"],
+            "ruleGroup": group["name"],
+            "orgID": group["orgId"],
+        }
+        for rule in group["rules"]
+    ]
     rules = [b for m, p, b, _ in rec.requests if p == "/api/v1/provisioning/alert-rules"]
-    assert rules == alerts.rules_for_api()
+    assert rules == want_rules
     for rule in rules:
-        assert rule["folderUID"] == "yiju"
-        assert rule["data"][0]["datasourceUid"] == "yiju-influxdb"
+        assert rule["data"][0]["datasourceUid"] == provisioned[0]["uid"]
         assert "{{ $labels.subject }}" in rule["annotations"]["description"]
-    assert bodies["/api/playlists"] == playlist_payload()
+
+    # The wall's playlist: the district wall and the dispatch board, a minute each.
+    assert bodies["/api/playlists"] == {
+        "uid": PLAYLIST_UID,
+        "name": "yiju wall",
+        "interval": "1m",
+        "items": [
+            {"type": "dashboard_by_uid", "value": "yiju-district-wall"},
+            {"type": "dashboard_by_uid", "value": "yiju-dispatch"},
+        ],
+    }
+    assert {item["value"] for item in bodies["/api/playlists"]["items"]} <= set(built)
 
 
 def test_second_push_updates_in_place(grafana: tuple[str, Recorder]) -> None:

@@ -24,7 +24,8 @@ TOWN = "shishan"
 
 @pytest.fixture(scope="module")
 def district() -> Registry:
-    """The full-scale district: Shishan has 2,812 points and 34 trucks of 5 t and 8 t."""
+    """The full-scale district: Shishan, its largest town, has thousands of points and
+    dozens of trucks of 5 t and 8 t."""
     return generate_district(scale=1.0, seed=1)
 
 
@@ -48,13 +49,43 @@ def sectors(district: Registry) -> list[PlanTask]:
 def test_every_point_and_truck_in_exactly_one_sector(
     district: Registry, sectors: list[PlanTask]
 ) -> None:
-    """The sectors partition the town's points and trucks."""
+    """The sectors partition the town's points and trucks, the trucks dealt evenly at
+    about `trucks_per_sector` each."""
     points = [s.id for t in sectors for s in t.problem.stops]
     trucks = [v.id for t in sectors for v in t.problem.vehicles]
-    # Shishan's 41 sized trucks (10 double, 31 early) at ~3 per sector; 11 with the old 34.
-    assert len(sectors) == 14
     assert sorted(points) == sorted(p.id for p in district.points_in(TOWN))
-    assert sorted(trucks) == sorted(t.id for t in district.trucks if t.town_id == TOWN)
+    town_trucks = [t for t in district.trucks if t.town_id == TOWN]
+    assert sorted(trucks) == sorted(t.id for t in town_trucks)
+    per_sector = PlanningConfig().trucks_per_sector
+    assert len(sectors) == round(len(town_trucks) / per_sector)
+    sizes = [len(t.problem.vehicles) for t in sectors]
+    assert max(sizes) - min(sizes) <= 1, sizes
+    assert all(abs(size - per_sector) <= 1 for size in sizes), sizes
+    assert all(t.problem.stops for t in sectors), "a sector without points"
+
+
+def test_each_sectors_trucks_can_cover_its_points(sectors: list[PlanTask]) -> None:
+    """Every point can be served in its sector's trucks' hours, and each sector's garbage
+    per truck-hour stays within half again of the town's (the imbalance that cutting by
+    truck count alone left: sectors of small trucks with more than they could clear)."""
+    for task in sectors:
+        shifts = [v.shift for v in task.problem.vehicles]
+        for stop in task.problem.stops:
+            assert any(
+                w.open_s < shift.close_s and shift.open_s < w.close_s
+                for w in stop.windows
+                for shift in shifts
+            ), f"{stop.id}: no truck of its sector works in its windows"
+
+    def kg_per_truck_hour(tasks: list[PlanTask]) -> float:
+        kg = sum(s.demand_kg for t in tasks for s in t.problem.stops)
+        seconds = sum(v.shift.close_s - v.shift.open_s for t in tasks for v in t.problem.vehicles)
+        return kg / seconds * 3600
+
+    town = kg_per_truck_hour(sectors)
+    for task in sectors:
+        ratio = kg_per_truck_hour([task]) / town
+        assert 2 / 3 <= ratio <= 3 / 2, (task.problem.name, ratio)
 
 
 def _ring_town(

@@ -109,6 +109,7 @@ def test_mosquitto_pub_and_sub_with_a_service_account(local_stack: LocalStack) -
     subprocess.run(
         ["mosquitto_pub", *auth, "-t", topic, "-m", "route", "-q", "1"],
         check=True,
+        timeout=15,
     )
     out, _ = sub.communicate(timeout=15)
     assert out.strip() == "route"
@@ -116,7 +117,7 @@ def test_mosquitto_pub_and_sub_with_a_service_account(local_stack: LocalStack) -
 
 def test_influxdb_ping_answers(local_stack: LocalStack) -> None:
     """InfluxDB's /ping answers 204 with its version."""
-    resp = httpx.get(f"{local_stack.settings.influx_url}/ping")
+    resp = httpx.get(f"{local_stack.settings.influx_url}/ping", timeout=10)
     assert resp.status_code == 204
     assert resp.headers["X-Influxdb-Version"].startswith("1.")
 
@@ -140,7 +141,9 @@ def _own_services_env(data_dir: Path) -> dict[str, str]:
 
 
 def _our_processes(marker: str) -> list[str]:
-    out = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ps", "-eww", "-o", "args"], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
     return [line for line in out.splitlines() if marker in line and "ps -eww" not in line]
 
 
