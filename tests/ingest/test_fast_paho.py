@@ -39,7 +39,9 @@ def test_buffered_socket_hands_out_what_was_sent_in_any_split() -> None:
     sizes = [1, 1, 3, 700, 2, 5000, 1]
     i = 0
     while len(got) < len(data):
-        got += reader.recv(sizes[i % len(sizes)])
+        chunk = reader.recv(sizes[i % len(sizes)])
+        assert chunk, f"the reader ran dry after {len(got)} of {len(data)} bytes"
+        got += chunk
         i += 1
     assert bytes(got) == data
     assert reader.pending() == 0
