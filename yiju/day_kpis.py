@@ -3,7 +3,7 @@
 What a district buys yiju for is measured here, the same way for yiju's plans and
 for the fixed-schedule baseline: daily clearance, exposed garbage, pest control on
 schedule and the communities meeting the standard come from the API's compliance
-formula (`api.services.compliance.compute_daily`, one formula, not two); the rest
+formula (`core.compliance.daily.compute_daily`, one formula, not two); the rest
 (points that overflowed, pest sites due, truck-km and truck-hours) from the same
 measurements the boards read. Plan seconds come from the plan records.
 """
@@ -18,11 +18,11 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from api.services import compliance_data as data
-from api.services.compliance import compute_daily
-from api.services.scope import Scope
-from api.services.violation_spans import spans
 from core import schema
+from core.compliance import data
+from core.compliance.daily import compute_daily
+from core.compliance.scope import Scope
+from core.compliance.spans import spans
 from core.influx import InfluxClient, quote_ident
 from core.localday import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, day_start_ms, local_date
 from core.plans import PlanRecord

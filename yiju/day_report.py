@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from api.services.compliance import compute_compliance
 from core import schema
+from core.compliance.daily import compute_compliance
 from core.influx import InfluxClient, quote_ident
 from core.localday import LocalDay
 from core.registry import Registry

@@ -12,9 +12,9 @@ from api.models.common import ERROR_RESPONSES, NOT_FOUND
 from api.models.compliance import CommunityCompliance, ScorecardPublic
 from api.models.registry import CommunitiesPublic, CommunityPublic
 from api.routes.params import FirstDay, LastDay, check_town, day_range, today
-from api.services.compliance import compute_daily
 from api.services.registry_view import community_public
-from api.services.scope import Scope
+from core.compliance.daily import compute_daily
+from core.compliance.scope import Scope
 
 router = APIRouter(prefix="/communities", tags=["registry"], responses=ERROR_RESPONSES)
 

@@ -22,10 +22,10 @@ from api.models.compliance import (
     TownTarget,
 )
 from api.routes.params import Format, check_day, check_town, today
-from api.services.compliance import compute_compliance, compute_daily, target_column
 from api.services.compliance_csv import to_csv
 from api.services.monthly import month_days, monthly_summary
-from api.services.scope import Scope
+from core.compliance.daily import compute_compliance, compute_daily, target_column
+from core.compliance.scope import Scope
 from core.standard import ComplianceThresholds
 
 router = APIRouter(prefix="/compliance", tags=["compliance"], responses=ERROR_RESPONSES)

@@ -11,7 +11,7 @@ from api.models.common import ERROR_RESPONSES
 from api.models.compliance import DistrictScorecardPublic
 from api.routes.params import FirstDay, Format, LastDay, day_range
 from api.routes.towns import CSV_RESPONSE, csv_response, town_days, town_days_frame
-from api.services.scope import Scope
+from core.compliance.scope import Scope
 
 router = APIRouter(prefix="/scorecard", tags=["compliance"], responses=ERROR_RESPONSES)
 

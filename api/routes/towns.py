@@ -13,10 +13,10 @@ from api.models.common import ERROR_RESPONSES, NOT_FOUND
 from api.models.compliance import TownDay, TownScorecardPublic, TownTarget
 from api.models.registry import TownPublic, TownsPublic
 from api.routes.params import FirstDay, Format, LastDay, day_range, today
-from api.services.compliance import compute_daily, target_column, town_daily
 from api.services.compliance_cache import ComplianceCache
 from api.services.compliance_csv import to_csv
-from api.services.scope import Scope
+from core.compliance.daily import compute_daily, target_column, town_daily
+from core.compliance.scope import Scope
 from core.influx import InfluxClient
 from core.registry import Registry
 from core.standard import ComplianceThresholds

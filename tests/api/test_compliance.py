@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import Role
-from api.services.compliance import compute_compliance
+from core.compliance.daily import compute_compliance
 from core.influx import InfluxClient
 from core.localday import LocalDay, now_ms
 from core.standard import ComplianceThresholds

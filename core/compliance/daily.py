@@ -38,10 +38,10 @@ from typing import Any
 
 import pandas as pd
 
-from api.services import compliance_data as data
-from api.services.registry_view import counts_by_community, point_community
-from api.services.scope import Scope
-from api.services.violation_spans import DayKey, daily_totals, opened_per_day
+from core.compliance import data
+from core.compliance.counts import counts_by_community, point_community
+from core.compliance.scope import Scope
+from core.compliance.spans import DayKey, daily_totals, opened_per_day
 from core.influx import InfluxClient
 from core.localday import day_start_ms, now_ms
 from core.registry import Community, Registry

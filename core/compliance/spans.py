@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from api.services.scope import Scope
+from core.compliance.scope import Scope
 from core.localday import MS_PER_DAY, MS_PER_MINUTE, day_start_ms, local_date
 from core.schema import ViolationState
 

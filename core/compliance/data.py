@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from api.services.scope import Scope
 from core import schema
+from core.compliance.scope import Scope
 from core.influx import InfluxClient, quote_ident, quote_literal
 from core.localday import day_start_ms
 
