@@ -208,6 +208,8 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
         return Solution(problem.name, (), tuple(problem.stops), 0, 0.0, "no_vehicle")
     model = _build(problem, params, unload_at_end)
     routing, manager, nodes = model.routing, model.manager, model.nodes
+    if params.branch_limit is not None:
+        routing.AddSearchMonitor(routing.solver().BranchesLimit(params.branch_limit))
     lns_s = params.time_limit_s * params.lns_share if _uses_lns(params) else 0.0
     search = _search_parameters(params, params.time_limit_s - lns_s, lean=lns_s > 0)
     progress = _Progress(problem.name, routing)
@@ -270,9 +272,7 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
 
 def _uses_lns(params: SolveParams) -> bool:
     """Whether the solve ends in ruin and recreate (see LNS_MIN_S and SolveParams)."""
-    return (
-        params.lns_share > 0 and params.time_limit_s >= LNS_MIN_S and params.solution_limit is None
-    )
+    return params.lns_share > 0 and params.time_limit_s >= LNS_MIN_S and not params.counted
 
 
 def _search_parameters(params: SolveParams, limit_s: float, *, lean: bool = False) -> object:

@@ -1,7 +1,8 @@
 """Keeping the standard day after day, on real Mosquitto and InfluxDB: three days of
 yiju's morning plans against the fixed schedule on the same simulated days. Every
 plan passes the route validator, checked as it is made against the problems its
-state gave."""
+state gave. The plans search for a count of solutions, not for seconds
+(`planned.solve_counted`), so the days come out the same however busy the machine."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from core.influx import InfluxClient
 from core.localday import at_local, local_date
 from core.registry import Registry
 from core.thresholds import DEFAULT_THRESHOLDS
-from optimizer import baseline
+from optimizer import baseline, planning
 from simulators.faults import Breakdown, FaultConfig
 from tests.conftest import clear_retained_status
 from tests.ingest.conftest import fresh_database
-from tests.optimizer.planned import PlanRecorder, left_out_at_start
+from tests.optimizer.planned import PlanRecorder, solve_counted
 from tests.optimizer.validator import validate_plan
 from yiju import district_run
 from yiju.day_kpis import DayKpis
@@ -57,6 +58,7 @@ def _run(
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(district_run, "plan_day", recorder)
             patch.setattr(baseline, "plan_day", recorder)  # the fixed schedule's plan
+            patch.setattr(planning, "_run", solve_counted)
             return run_days(settings, registry, options)
     finally:
         admin.drop_database()
@@ -103,17 +105,9 @@ def test_every_plan_keeps_every_rule(
             assert validate_plan(plan.routes, small_district, day, config, fixed.given) == []
 
 
-def test_days_after_the_first_clear_every_point(
-    week: dict[str, RunReport], recorders: dict[str, PlanRecorder]
-) -> None:
-    """On days 2 and 3 yiju's plans clear every collection point and lose no message,
-    whatever the solver's time allowed: the start every search begins from already
-    serves each of those days' garbage plans."""
+def test_days_after_the_first_clear_every_point(week: dict[str, RunReport]) -> None:
+    """On days 2 and 3 yiju's plans clear every collection point and lose no message."""
     yiju = week["yiju"]
-    for checked in recorders["yiju"].plans:
-        record = checked.record
-        if record.kind == "garbage" and date.fromisoformat(record.date) > FIRST_DAY:
-            assert left_out_at_start(checked.prepared) == [], record.plan_id
     assert [k.day for k in yiju.kpis] == [date(2026, 7, 17 + i) for i in range(DAYS)]
     for k in _later(yiju):
         assert k.points > 0

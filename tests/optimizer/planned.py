@@ -3,7 +3,9 @@ rebuilt with `optimizer.planning.prepare_plan` from the plan's own inputs, and t
 start every search of them begins from.
 
 `PlanRecorder` stands in for `plan_day` where a module imported it (the plan job,
-the closed loop) and checks every plan made through it as it is made.
+the closed loop) and checks every plan made through it as it is made;
+`solve_counted` stands in for the solve of each task with a search budget that does
+not depend on the machine's load.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from core.localday import LocalDay
 from core.plans import PlanRecord
 from core.registry import Registry
 from optimizer import planning
-from optimizer.model import PreparedPlan
+from optimizer.model import PlanTask, PreparedPlan, Solution
 from optimizer.params import PlanningConfig
 from optimizer.routing import solve
 from optimizer.state import DistrictState
@@ -142,6 +144,28 @@ class PlanRecorder:
     def of(self, record: PlanRecord) -> CheckedPlan:
         (found,) = [p for p in self.plans if p.record.plan_id == record.plan_id]
         return found
+
+
+# The search budget of `solve_counted`, per start: solutions of guided local search,
+# enough for the simulated days' plans (tests/test_days.py) to serve every point (the
+# 17-stop re-plan after a breakdown, the slowest, takes ~6 s), and branches as a
+# guard, which ends a search with no move left (a lone stop on a lone truck) in ~1 s.
+COUNTED_SOLUTIONS = 100
+COUNTED_BRANCHES = 1_000_000
+
+
+def solve_counted(task: PlanTask) -> Solution:
+    """A stand-in for `planning._run` whose search budget is a count, not seconds, so a
+    plan comes out the same on a busy machine as on an idle one (a module-level
+    function: forked sector processes find it by name). The time limit, far off, only
+    decides the portfolio's starts, always the same two."""
+    params = dataclasses.replace(
+        task.params,
+        time_limit_s=600.0,
+        solution_limit=COUNTED_SOLUTIONS,
+        branch_limit=COUNTED_BRANCHES,
+    )
+    return solve(task.problem, params, unload_at_end=task.unload_at_end)
 
 
 def left_out_at_start(prepared: PreparedPlan) -> list[str]:
