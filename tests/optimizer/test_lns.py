@@ -185,14 +185,42 @@ def test_ruin_removes_strings_of_stops_and_keeps_stations() -> None:
         lambda: LnsParams(deadline=0, min_removed=5, max_removed=4),
         lambda: LnsParams(deadline=0, max_string=0),
         lambda: LnsParams(deadline=0, start_temperature=0.1, end_temperature=0.2),
+        lambda: LnsParams(deadline=0, max_iterations=-1),
         lambda: SolveParams(lns_share=1.0),
         lambda: SolveParams(lns_share=-0.1),
+        lambda: SolveParams(solution_limit=0),
+        lambda: SolveParams(branch_limit=0),
     ],
 )
 def test_parameters_validate_themselves(make: object) -> None:
-    """Nonsense LNS parameters are refused with a ValueError."""
-    with pytest.raises(ValueError, match=r"lns share|min_removed|max_string|temperature"):
+    """Nonsense LNS and search-budget parameters are refused with a ValueError."""
+    pattern = r"lns share|min_removed|max_string|temperature|max_iterations|limit 0 is below 1"
+    with pytest.raises(ValueError, match=pattern):
         make()  # type: ignore[operator]
+
+
+def test_a_counted_search_repeats_itself() -> None:
+    """A budget counted in iterations, solutions or branches buys the same search each
+    time: twice the same routes from ruin and recreate, and from a whole solve (which
+    then leaves ruin and recreate, timed, out)."""
+    problem = _vrptw(8)
+    started = _start(problem)
+    runs = [
+        current_routes(
+            started.model.routing,
+            started.improve(
+                LnsParams(deadline=time.monotonic() + 600, seed=3, max_iterations=8, iteration_s=60)
+            ),
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    counted = SolveParams(time_limit_s=600, solution_limit=150, branch_limit=1_000_000)
+    solved = [solve(problem, counted) for _ in range(2)]
+    assert [[v.ref_id for v in r.visits] for r in solved[0].routes] == [
+        [v.ref_id for v in r.visits] for r in solved[1].routes
+    ]
+    assert solved[0].objective == solved[1].objective
 
 
 def test_solve_with_lns_keeps_capacity_and_windows(caplog: pytest.LogCaptureFixture) -> None:
