@@ -76,8 +76,8 @@ def test_full_fleet_clears_every_point_and_matches_the_truth_log(
     made = [report.garbage_plan, report.pest_plan, *report.afternoon]
     assert [recorder.of(p).record for p in made] == made
     assert recorder.problems() == {}
-    # The 16:00 look re-plans from where the trucks are: its routes were held to those
-    # positions, not to the depots.
+    # The 16:00 look re-plans from where the state last saw each truck (waiting at its
+    # depot for the evening window, here; the simulated days meet trucks elsewhere).
     assert report.afternoon
     for plan in report.afternoon:
         assert recorder.of(plan).inputs.from_s == 16 * 3600

@@ -174,9 +174,10 @@ def left_out_at_start(prepared: PreparedPlan) -> list[str]:
     "construct" stopped at its first solution).
 
     Any amount of search ends no worse than this start: it costs a drop penalty per
-    stop left out (half for a second visit), more than any route's length, and every
-    solve's portfolio includes this start (optimizer/routing.py). So when this is
-    empty, the plan serves every required stop, however busy the machine."""
+    stop left out (half for a second visit), more than any route's length, and a solve
+    from "auto" (the plans' default) or "construct" includes this start among the
+    ones it keeps the best of (optimizer/routing.py). So when this is empty, such a
+    plan serves every required stop, however busy the machine."""
     left = []
     for task in prepared.tasks:
         params = dataclasses.replace(

@@ -16,12 +16,12 @@ import pytest
 from core.dispatch import RouteDispatch, RouteStopOut, StopKind
 from core.localday import LocalDay
 from optimizer import planning
-from optimizer.model import PlanTask, Problem, ProblemBuilder, RoutePlan, Solution, TimeWindow
+from optimizer.model import Problem, ProblemBuilder, RoutePlan, Solution, TimeWindow
 from optimizer.params import SolveParams
 from optimizer.routing import solve
 from optimizer.state import DistrictState
 from simulators.district import generate_district
-from tests.optimizer.planned import CheckedPlan, plan
+from tests.optimizer.planned import CheckedPlan, plan, solve_counted
 from tests.optimizer.test_known_optimum import FixedMatrix
 from tests.optimizer.validator import TOLERANCE_S, drive_s, validate_plan, validate_solution
 
@@ -31,16 +31,11 @@ TOWN = "guicheng"
 
 @pytest.fixture(scope="module")
 def valid() -> CheckedPlan:
-    """Guicheng's plan (116 points) from 200 solutions of guided local search."""
-
-    def counted(task: PlanTask) -> Solution:
-        params = dataclasses.replace(task.params, solution_limit=200, time_limit_s=600)
-        return solve(task.problem, params, unload_at_end=task.unload_at_end)
-
+    """Guicheng's plan (116 points), searched for a count of solutions."""
     registry = generate_district(scale=0.05, seed=7)
     state = DistrictState.empty(LocalDay(DAY).start_ms)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(planning, "_run", counted)
+        patch.setattr(planning, "_run", solve_counted)
         return plan(registry, state, DAY, "garbage", TOWN, time_limit_s=2)
 
 

@@ -141,7 +141,8 @@ def validate_route(
         problems.append(f"{v} does not end at its depot {depot_id}")
     places: dict[StopKind, Mapping[str, GeoPoint]] = {
         StopKind.POINT: registry.point_by_id,
-        StopKind.STATION: registry.station_by_id,
+        # A town without a transfer station unloads at a depot.
+        StopKind.STATION: {**registry.depot_by_id, **registry.station_by_id},
         StopKind.SITE: registry.pest_site_by_id,
     }
     for x in stops[1:-1]:
