@@ -11,9 +11,9 @@ model, so every constraint of that model holds for every solution it returns
 the loop itself only chooses what to remove and which solution to keep.
 
 Acceptance is simulated annealing on the objective, the temperature falling
-exponentially over the time left, so early iterations may worsen the current
-solution a little and late ones only improve it; the best solution is kept and
-returned, never one worse than the start.
+exponentially over the time left (or the iterations, given a count), so early
+iterations may worsen the current solution a little and late ones only improve
+it; the best solution is kept and returned, never one worse than the start.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ class LnsParams:
     # ~250-stop district sector with breaks and unloading takes ~0.8 s a recreate,
     # and three recreates in 2.5 s improved nothing on four sectors (27 Nov 2026).
     min_iterations: int = 10
+    # Stop after this many iterations whatever the deadline (None: at the deadline): a
+    # count buys the same search on a busy machine as on an idle one (tests).
+    max_iterations: int | None = None
     log_search: bool = False
 
     def __post_init__(self) -> None:
@@ -64,6 +67,8 @@ class LnsParams:
             raise ValueError("max_string must be >= 1 and iteration_s > 0")
         if not 0 <= self.end_temperature <= self.start_temperature:
             raise ValueError("need 0 <= end_temperature <= start_temperature")
+        if self.max_iterations is not None and self.max_iterations < 0:
+            raise ValueError(f"max_iterations {self.max_iterations} is negative")
 
 
 def descent_parameters(limit_s: float, log_search: bool = False) -> object:
@@ -176,14 +181,17 @@ def ruin_and_recreate(
     while True:
         now = time.monotonic()
         left = params.deadline - now
-        if left < 0.02 or served == 0:
+        if left < 0.02 or served == 0 or iterations == params.max_iterations:
             break
-        frac = (now - began) / span
+        # Cooling follows the budget: the clock, or the count (then the same on any machine).
+        count_frac = iterations / params.max_iterations if params.max_iterations else None
+        frac = (now - began) / span if count_frac is None else count_frac
         temperature = t0 * (t1 / t0) ** frac
         count = rng.randint(min(params.min_removed, served), min(params.max_removed, served))
         ruined, removed = ruin(current, count, params.max_string)
         iterations += 1
-        if iterations == 3 and (now - began) / 2 * params.min_iterations > span:
+        too_slow = (now - began) / 2 * params.min_iterations > span
+        if iterations == 3 and params.max_iterations is None and too_slow:
             log.info(
                 "%s: ruin and recreate too slow here (%.2f s an iteration)", name, (now - began) / 2
             )

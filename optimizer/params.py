@@ -61,6 +61,15 @@ class SolveParams:
     late_cost_per_s: int = 50
     # Seed of the ruin's random choices (the portfolio gives each start its own).
     seed: int = 1
+    # Stop each guided local search after this many solutions, or this many branches of
+    # the solver's search (None: at the time limit alone), the time limit still capping
+    # it. A count, unlike seconds, buys the same search on a busy machine as on an idle
+    # one, which is what a test of search quality needs; ruin and recreate, which stops
+    # on the clock, stays out of such solves. Branches always advance, solutions may
+    # not: a lone stop on a lone truck has no move to make, and guided local search
+    # waits for one until its time limit.
+    solution_limit: int | None = None
+    branch_limit: int | None = None
 
     def __post_init__(self) -> None:
         if not MIN_TIME_LIMIT_S <= self.time_limit_s <= MAX_TIME_LIMIT_S:
@@ -82,6 +91,14 @@ class SolveParams:
             raise ValueError(f"lns share {self.lns_share} is outside [0, 1)")
         if self.drop_penalty <= 0 or self.vehicle_cost < 0:
             raise ValueError("drop penalty must be > 0 and vehicle cost >= 0")
+        for name, limit in (("solution", self.solution_limit), ("branch", self.branch_limit)):
+            if limit is not None and limit < 1:
+                raise ValueError(f"{name} limit {limit} is below 1")
+
+    @property
+    def counted(self) -> bool:
+        """Whether the search stops on a count (solutions or branches) as well as the clock."""
+        return self.solution_limit is not None or self.branch_limit is not None
 
 
 def _clock_s(text: str) -> int:

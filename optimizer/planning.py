@@ -22,6 +22,7 @@ from optimizer.garbage import garbage_tasks
 from optimizer.model import (
     DistanceMatrixSource,
     PlanTask,
+    PreparedPlan,
     Solution,
     Stop,
     Unserved,
@@ -136,6 +137,76 @@ def _extra_by_points_per_truck(
     return extra
 
 
+def prepare_plan(
+    registry: Registry,
+    state: DistrictState,
+    day: date,
+    kind: PlanKind,
+    town_id: str | None = None,
+    *,
+    time_limit_s: float = 60.0,
+    already_cleared: Iterable[str] = (),
+    from_ms: int | None = None,
+    excluded_vehicles: Iterable[str] = (),
+    borrowed_vehicles: Iterable[str] = (),
+    config: PlanningConfig | None = None,
+    provider: DistanceMatrixSource | None = None,
+) -> PreparedPlan:
+    """The problems `plan_day` gives the solver for these inputs (the same arguments),
+    and the stops known unservable before solving. Public so that a check of a plan
+    can take each stop's demand and windows from what the solver was given rather
+    than from its answer; deterministic for given inputs."""
+    config = config or PlanningConfig()
+    provider = provider or GreatCircle(detour=config.detour, speed_kmh=config.speed_kmh)
+    if town_id is not None and town_id not in registry.town_by_id:
+        raise PlanningError(f"unknown town {town_id!r}; known: {sorted(registry.town_by_id)}")
+    origin_ms = LocalDay(day).start_ms
+    start_ms = from_ms if from_ms is not None else origin_ms
+    from_s = max(0, (start_ms - origin_ms) // 1000)
+    if from_s >= 86_400:
+        raise PlanningError(f"from_ms {from_ms} is after the planned day {day}")
+    budget = _solve_budget(time_limit_s)
+    tasks: list[PlanTask] = []
+    unserved: list[Unserved] = []
+    stops_total = vehicles = 0
+    if kind == "garbage":
+        towns = [town_id] if town_id else [t.id for t in registry.towns]
+        excluded = frozenset(excluded_vehicles)
+        borrowed = frozenset(borrowed_vehicles) if town_id else frozenset()
+        cleared = frozenset(already_cleared)
+        for t in towns:
+            t_tasks, t_unserved, n, v = garbage_tasks(
+                registry,
+                state,
+                t,
+                config,
+                provider,
+                from_s=from_s,
+                from_ms=start_ms,
+                time_limit_s=budget,
+                excluded=excluded,
+                borrowed=borrowed,
+                cleared=cleared,
+                use_positions=from_ms is not None,
+                day=day,
+            )
+            tasks += t_tasks
+            unserved += t_unserved
+            stops_total += n
+            vehicles += v
+    elif kind == "pest":
+        tasks, unserved, stops_total, vehicles = pest_tasks(
+            registry, state, day, town_id, config, provider, from_s=from_s, time_limit_s=budget
+        )
+    else:
+        raise PlanningError(f"unknown plan kind {kind!r}: use garbage or pest")
+    return PreparedPlan(tasks, unserved, stops_total, origin_ms, vehicles)
+
+
+def _solve_budget(time_limit_s: float) -> float:
+    return max(1.0, time_limit_s * SOLVE_SHARE)
+
+
 def plan_day(
     registry: Registry,
     state: DistrictState,
@@ -163,51 +234,27 @@ def plan_day(
     """
     started = time.monotonic()
     config = config or PlanningConfig()
-    provider = provider or GreatCircle(detour=config.detour, speed_kmh=config.speed_kmh)
-    if town_id is not None and town_id not in registry.town_by_id:
-        raise PlanningError(f"unknown town {town_id!r}; known: {sorted(registry.town_by_id)}")
-    local = LocalDay(day)
-    origin_ms = local.start_ms
-    start_ms = from_ms if from_ms is not None else origin_ms
-    from_s = max(0, (start_ms - origin_ms) // 1000)
-    if from_s >= 86_400:
-        raise PlanningError(f"from_ms {from_ms} is after the planned day {day}")
     plan_id = plan_id or new_plan_id(day.isoformat(), kind)
-    budget = max(1.0, time_limit_s * SOLVE_SHARE)
-    tasks: list[PlanTask] = []
-    unserved: list[Unserved] = []
-    stops_total = vehicles = 0
-    if kind == "garbage":
-        towns = [town_id] if town_id else [t.id for t in registry.towns]
-        for t in towns:
-            t_tasks, t_unserved, n, v = garbage_tasks(
-                registry,
-                state,
-                t,
-                config,
-                provider,
-                from_s=from_s,
-                from_ms=start_ms,
-                time_limit_s=budget,
-                excluded=frozenset(excluded_vehicles),
-                borrowed=frozenset(borrowed_vehicles) if town_id else frozenset(),
-                cleared=frozenset(already_cleared),
-                use_positions=from_ms is not None,
-                day=day,
-            )
-            tasks += t_tasks
-            unserved += t_unserved
-            stops_total += n
-            vehicles += v
-    elif kind == "pest":
-        tasks, unserved, stops_total, vehicles = pest_tasks(
-            registry, state, day, town_id, config, provider, from_s=from_s, time_limit_s=budget
-        )
-    else:
-        raise PlanningError(f"unknown plan kind {kind!r}: use garbage or pest")
+    prepared = prepare_plan(
+        registry,
+        state,
+        day,
+        kind,
+        town_id,
+        time_limit_s=time_limit_s,
+        already_cleared=already_cleared,
+        from_ms=from_ms,
+        excluded_vehicles=excluded_vehicles,
+        borrowed_vehicles=borrowed_vehicles,
+        config=config,
+        provider=provider,
+    )
+    tasks, unserved = prepared.tasks, prepared.unserved
+    stops_total, vehicles = prepared.stops_total, prepared.vehicles_available
+    origin_ms = prepared.origin_ms
     rounds = math.ceil(len(tasks) / max(1, config.workers))
     spent = time.monotonic() - started
-    budget = max(MIN_TASK_LIMIT_S, budget - spent - TASK_OVERHEAD_S * rounds)
+    budget = max(MIN_TASK_LIMIT_S, _solve_budget(time_limit_s) - spent - TASK_OVERHEAD_S * rounds)
     tasks = _allot(tasks, budget, config.workers)
     log.info(
         "plan %s: %d tasks, %d stops, %d vehicles, %.0f s budget",
@@ -293,4 +340,4 @@ def plan_day(
     return record
 
 
-__all__ = ["UnservedReason", "plan_day", "solve_tasks"]
+__all__ = ["UnservedReason", "plan_day", "prepare_plan", "solve_tasks"]

@@ -139,7 +139,7 @@ def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) 
     starts: tuple[tuple[str, str | None], ...]
     if workers <= 1:
         starts = STARTS_ONE_PROCESS
-    elif params.lns_share > 0 and params.time_limit_s >= LNS_MIN_S:
+    elif _uses_lns(params):
         # One start per process, each ending in its own ruin and recreate (own seed):
         # the LNS needs seconds to leave its start's region, more than a quarter of
         # the time gives it (12 hard Solomon instances, 10 s, 2 cores: two starts
@@ -208,9 +208,9 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
         return Solution(problem.name, (), tuple(problem.stops), 0, 0.0, "no_vehicle")
     model = _build(problem, params, unload_at_end)
     routing, manager, nodes = model.routing, model.manager, model.nodes
-    lns_s = params.time_limit_s * params.lns_share
-    if params.time_limit_s < LNS_MIN_S:
-        lns_s = 0.0
+    if params.branch_limit is not None:
+        routing.AddSearchMonitor(routing.solver().BranchesLimit(params.branch_limit))
+    lns_s = params.time_limit_s * params.lns_share if _uses_lns(params) else 0.0
     search = _search_parameters(params, params.time_limit_s - lns_s, lean=lns_s > 0)
     progress = _Progress(problem.name, routing)
     routing.AddAtSolutionCallback(progress)
@@ -270,6 +270,11 @@ def _solve(problem: Problem, params: SolveParams, unload_at_end: bool) -> Soluti
     return solution
 
 
+def _uses_lns(params: SolveParams) -> bool:
+    """Whether the solve ends in ruin and recreate (see LNS_MIN_S and SolveParams)."""
+    return params.lns_share > 0 and params.time_limit_s >= LNS_MIN_S and not params.counted
+
+
 def _search_parameters(params: SolveParams, limit_s: float, *, lean: bool = False) -> object:
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(
@@ -280,6 +285,8 @@ def _search_parameters(params: SolveParams, limit_s: float, *, lean: bool = Fals
     )
     search.guided_local_search_lambda_coefficient = params.gls_lambda
     search.time_limit.FromMilliseconds(max(1, int(limit_s * 1000)))
+    if params.solution_limit is not None:
+        search.solution_limit = params.solution_limit
     search.log_search = params.log_search
     if lean:
         # OR-Tools builds its operators when the model closes, so the first search

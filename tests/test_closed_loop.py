@@ -1,5 +1,7 @@
 """The closed loop on real Mosquitto and InfluxDB: plans dispatched, the simulated field
-driving them, ingest judging the day — and the parts agreeing with each other."""
+driving them, ingest judging the day — and the parts agreeing with each other. Every
+plan of the day (the morning's, a re-plan's from where the trucks are) passes the
+route validator, checked as it is made against the problems its state gave."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,9 +18,12 @@ from core.influx import InfluxClient
 from core.localday import MS_PER_HOUR, LocalDay
 from core.registry import Registry
 from core.settings import Settings
+from optimizer import planning
 from simulators.faults import Breakdown, FaultConfig
 from simulators.truth import read_truth_log
 from tests.ingest.conftest import fresh_database
+from tests.optimizer.planned import PlanRecorder, solve_counted
+from yiju import district_run
 from yiju.district_day import DayOptions, DayReport, DistrictDay
 from yiju.localservices import LocalStack
 
@@ -32,14 +38,26 @@ def loop_db(local_stack: LocalStack, clears_retained_status: None) -> Iterator[S
     admin.close()
 
 
-def _run(settings: Settings, registry: Registry, **options: object) -> DayReport:
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> PlanRecorder:
+    """Every plan the day makes, checked by the route validator as it is made, each
+    searching for a count of solutions rather than for seconds (`solve_counted`): a
+    later plan starts from what the earlier ones' routes left, so the whole day comes
+    out the same however busy the machine."""
+    recorder = PlanRecorder()
+    monkeypatch.setattr(district_run, "plan_day", recorder)
+    monkeypatch.setattr(planning, "_run", solve_counted)
+    return recorder
+
+
+def _run(settings: Settings, registry: Registry, **options: Any) -> DayReport:
     opts = DayOptions(
         day=DAY,
         plan_time_limit_s=8,
         ingest_group=f"loop{uuid.uuid4().hex[:6]}",
         forget_ingest_session=True,
         **options,
-    )  # type: ignore[arg-type]
+    )
     return DistrictDay(settings, registry, opts).run()
 
 
@@ -48,13 +66,23 @@ def _point_ids(registry: Registry) -> set[str]:
 
 
 def test_full_fleet_clears_every_point_and_matches_the_truth_log(
-    loop_db: Settings, small_district: Registry, tmp_path: Path
+    loop_db: Settings, small_district: Registry, tmp_path: Path, recorder: PlanRecorder
 ) -> None:
     """Planned routes clear every point, no bin_not_cleared opens, and the violations
     ingest opens are exactly the simulator's truth (precision and recall 1 per kind)."""
     truth_path = tmp_path / "truth.jsonl"
     report = _run(loop_db, small_district, seed=3, faults=FaultConfig(), truth_path=truth_path)
 
+    made = [report.garbage_plan, report.pest_plan, *report.afternoon]
+    assert [recorder.of(p).record for p in made] == made
+    assert recorder.problems() == {}
+    # The 16:00 look re-plans from where the state last saw each truck (waiting at its
+    # depot for the evening window, here; the simulated days meet trucks elsewhere).
+    assert report.afternoon
+    for plan in report.afternoon:
+        assert recorder.of(plan).inputs.from_s == 16 * 3600
+        assert set(recorder.of(plan).given.starts) >= {r.vehicle_id for r in plan.routes}
+        assert plan.unserved == []
     assert report.garbage_plan.unserved == []
     assert report.simulation.rejected == 0
     assert report.figures.not_cleared == set()
@@ -82,11 +110,12 @@ def test_full_fleet_clears_every_point_and_matches_the_truth_log(
 
 
 def test_half_fleet_and_a_breakdown_name_exactly_the_points_left_undone(
-    loop_db: Settings, small_district: Registry
+    loop_db: Settings, small_district: Registry, recorder: PlanRecorder
 ) -> None:
     """With half the trucks withheld, the plan's unserved points are exactly the ones
     flagged bin_not_cleared; when the last truck of a town breaks down mid-morning, the
-    re-plan names what is left with a reason, and exactly those are flagged too."""
+    re-plan names what is left with a reason, and exactly those are flagged too. Both
+    plans pass the route validator."""
     by_town: dict[str, list[str]] = {}
     for truck in small_district.trucks:
         by_town.setdefault(truck.town_id, []).append(truck.id)
@@ -111,6 +140,8 @@ def test_half_fleet_and_a_breakdown_name_exactly_the_points_left_undone(
     )
 
     plan = report.garbage_plan
+    assert [recorder.of(p).record for p in (plan, *report.replans)] == [plan, *report.replans]
+    assert recorder.problems() == {}
     assert {r.vehicle_id for r in plan.routes}.isdisjoint(withheld)
     assert last_truck in {r.vehicle_id for r in plan.routes}
     morning_unserved = {u.stop_id for u in plan.unserved if u.kind == "point"}

@@ -1,5 +1,8 @@
 """Keeping the standard day after day, on real Mosquitto and InfluxDB: three days of
-yiju's morning plans against the fixed schedule on the same simulated days."""
+yiju's morning plans against the fixed schedule on the same simulated days. Every
+plan passes the route validator, checked as it is made against the problems its
+state gave. The plans search for a count of solutions, not for seconds
+(`planned.solve_counted`), so the days come out the same however busy the machine."""
 
 from __future__ import annotations
 
@@ -13,9 +16,13 @@ from core.influx import InfluxClient
 from core.localday import at_local, local_date
 from core.registry import Registry
 from core.thresholds import DEFAULT_THRESHOLDS
+from optimizer import baseline, planning
 from simulators.faults import Breakdown, FaultConfig
 from tests.conftest import clear_retained_status
 from tests.ingest.conftest import fresh_database
+from tests.optimizer.planned import PlanRecorder, solve_counted
+from tests.optimizer.validator import validate_plan
+from yiju import district_run
 from yiju.day_kpis import DayKpis
 from yiju.district_run import Policy, RunOptions, RunReport, run_days
 from yiju.localservices import LocalStack
@@ -32,7 +39,9 @@ def _breakdown(registry: Registry) -> Breakdown:
     return Breakdown(truck.id, at_local(FIRST_DAY, time(9, 0), registry.district.tz))
 
 
-def _run(stack: LocalStack, registry: Registry, policy: Policy) -> RunReport:
+def _run(
+    stack: LocalStack, registry: Registry, policy: Policy, recorder: PlanRecorder
+) -> RunReport:
     settings, admin = fresh_database(stack)
     try:
         options = RunOptions(
@@ -46,17 +55,29 @@ def _run(stack: LocalStack, registry: Registry, policy: Policy) -> RunReport:
             ingest_group=f"days{uuid.uuid4().hex[:6]}",
             forget_ingest_session=True,
         )
-        return run_days(settings, registry, options)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(district_run, "plan_day", recorder)
+            patch.setattr(baseline, "plan_day", recorder)  # the fixed schedule's plan
+            patch.setattr(planning, "_run", solve_counted)
+            return run_days(settings, registry, options)
     finally:
         admin.drop_database()
         admin.close()
 
 
 @pytest.fixture(scope="module")
-def week(local_stack: LocalStack, small_district: Registry) -> Iterator[dict[str, RunReport]]:
+def recorders() -> dict[str, PlanRecorder]:
+    """Each policy's plans, checked by the route validator as they are made."""
+    return {"yiju": PlanRecorder(), "baseline": PlanRecorder()}
+
+
+@pytest.fixture(scope="module")
+def week(
+    local_stack: LocalStack, small_district: Registry, recorders: dict[str, PlanRecorder]
+) -> Iterator[dict[str, RunReport]]:
     """Both policies over the same three days (same seed, faults and breakdowns)."""
     try:
-        yield {p: _run(local_stack, small_district, p) for p in ("yiju", "baseline")}
+        yield {p: _run(local_stack, small_district, p, recorders[p]) for p in ("yiju", "baseline")}
     finally:
         # Later tests' subscribers must not receive the cameras' retained statuses.
         clear_retained_status(local_stack.settings, small_district)
@@ -64,6 +85,24 @@ def week(local_stack: LocalStack, small_district: Registry) -> Iterator[dict[str
 
 def _later(report: RunReport) -> list[DayKpis]:
     return [k for k in report.kpis if k.day > FIRST_DAY]
+
+
+def test_every_plan_keeps_every_rule(
+    week: dict[str, RunReport], recorders: dict[str, PlanRecorder], small_district: Registry
+) -> None:
+    """Every plan of either policy passes the route validator: yiju's morning plans,
+    re-plans and afternoon looks, and the fixed schedule on each day it is driven (the
+    same clock times on the problem it was planned from)."""
+    for policy in ("yiju", "baseline"):
+        assert recorders[policy].problems() == {}
+    assert [p.record for p in recorders["yiju"].plans] == week["yiju"].plans
+    # The fixed schedule is planned once, before the days; pest plans come each morning.
+    (fixed,) = [p for p in recorders["baseline"].plans if p.record.kind == "garbage"]
+    for plan in week["baseline"].plans:
+        if plan.kind == "garbage":
+            day = date.fromisoformat(plan.date)
+            config = fixed.inputs.config
+            assert validate_plan(plan.routes, small_district, day, config, fixed.given) == []
 
 
 def test_days_after_the_first_clear_every_point(week: dict[str, RunReport]) -> None:

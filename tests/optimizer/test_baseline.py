@@ -11,9 +11,10 @@ from core.dispatch import StopKind
 from core.localday import MS_PER_DAY
 from core.plans import PlanRecord
 from core.registry import Registry
+from optimizer import baseline
 from optimizer.baseline import fixed_schedule, for_day
-from optimizer.params import PlanningConfig
 from simulators.district import generate_district
+from tests.optimizer.planned import CheckedPlan, PlanRecorder, left_out_at_start
 from tests.optimizer.validator import validate_plan
 
 DAY = dt.date(2026, 7, 13)
@@ -25,25 +26,43 @@ def district() -> Registry:
 
 
 @pytest.fixture(scope="module")
-def schedule(district: Registry) -> PlanRecord:
-    return fixed_schedule(district, DAY, time_limit_s=6)
+def checked(district: Registry) -> CheckedPlan:
+    """The schedule, checked against the problem its plan_day call was given."""
+    recorder = PlanRecorder()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(baseline, "plan_day", recorder)
+        schedule = fixed_schedule(district, DAY, time_limit_s=6)
+    return recorder.of(schedule)
 
 
-def test_every_point_once(schedule: PlanRecord, district: Registry) -> None:
+@pytest.fixture(scope="module")
+def schedule(checked: CheckedPlan) -> PlanRecord:
+    return checked.record
+
+
+def test_every_point_once(checked: CheckedPlan, district: Registry) -> None:
     """The fixed routes visit every collection point exactly once, with no second visit,
-    and pass the route validator."""
+    and pass the route validator (every point: the start every search begins from
+    already serves them all)."""
+    schedule = checked.record
+    assert checked.problems == []
+    assert not checked.inputs.config.second_visits
     served = [s.stop_id for r in schedule.routes for s in r.stops if s.kind is StopKind.POINT]
+    assert left_out_at_start(checked.prepared) == []
     assert sorted(served) == sorted(p.id for p in district.collection_points)
     assert schedule.kpis["second_visits"] == 0
-    assert validate_plan(schedule.routes, district, DAY, PlanningConfig()) == []
 
 
 def test_later_days_drive_the_same_routes_at_the_same_clock_times(
-    schedule: PlanRecord,
+    checked: CheckedPlan, district: Registry
 ) -> None:
     """Three days on, the plan and route ids name that day, every stop keeps its order
-    and comes exactly three days later."""
+    and comes exactly three days later (so the routes keep every rule that day too)."""
+    schedule = checked.record
     later = for_day(schedule, DAY + dt.timedelta(days=3))
+    config = checked.inputs.config
+    day = DAY + dt.timedelta(days=3)
+    assert validate_plan(later.routes, district, day, config, checked.given) == []
     assert later.date == "2026-07-16"
     assert later.plan_id != schedule.plan_id
     assert "2026-07-16" in later.plan_id

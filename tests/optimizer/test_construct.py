@@ -9,6 +9,7 @@ from optimizer.distance import GreatCircle
 from optimizer.model import Break, Problem, ProblemBuilder, TimeWindow, second_visit_id
 from optimizer.params import SolveParams
 from optimizer.routing import solve
+from tests.optimizer.validator import great_circle, validate_solution
 
 HOUR = 3600
 PROVIDER = GreatCircle(detour=1.3, speed_kmh=22.0)
@@ -92,6 +93,7 @@ def test_constructed_routes_are_accepted_whole_by_the_model() -> None:
     served = sum(len(r.served) for r in solution.routes)
     assert built == 30
     assert served == 30
+    assert validate_solution(problem, solution, great_circle(1.3, 22.0)) == []
 
 
 def test_a_first_visit_comes_before_a_second_one_when_only_one_fits() -> None:
@@ -108,5 +110,6 @@ def test_a_first_visit_comes_before_a_second_one_when_only_one_fits() -> None:
     first = [problem.stops[s.stop].id for s in construct(problem)[0] if s.stop is not None]
     assert first == ["far"]
     solution = solve(problem, SolveParams(time_limit_s=1.0))
+    assert validate_solution(problem, solution, great_circle(1.3, 22.0)) == []
     assert [s for r in solution.routes for s in r.served] == ["far"]
     assert [s.id for s in solution.dropped] == [second_visit_id("near")]

@@ -1,9 +1,12 @@
 """Garbage plans of a generated town: full coverage with the full fleet, named
 unserved points and extra trucks with half of it, overflow deadlines, second
-visits, re-planning."""
+visits, re-planning. Every plan passes the independent validator, checked against
+the problems the solver was given; full coverage is asserted where the start every
+search begins from already has it (then no amount of search changes it)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -12,13 +15,15 @@ from core.dispatch import StopKind
 from core.localday import LocalDay, at_local
 from core.plans import PlanState, UnservedReason
 from core.registry import PointCategory, Registry
+from optimizer import planning
 from optimizer.demand import forecast
 from optimizer.garbage import DAY_S, clock_s
+from optimizer.model import PlanTask, Solution
 from optimizer.params import PlanningConfig
-from optimizer.planning import plan_day
-from optimizer.state import BinState, DistrictState
+from optimizer.routing import solve
+from optimizer.state import BinState, DistrictState, Position
 from simulators.district import generate_district
-from tests.optimizer.validator import validate_plan
+from tests.optimizer.planned import CheckedPlan, left_out_at_start, plan
 
 DAY = dt.date(2026, 11, 20)
 TOWN = "guicheng"
@@ -40,10 +45,9 @@ def _served(record: object) -> list[str]:
     return [s.stop_id for r in record.routes for s in r.stops if s.kind is StopKind.POINT]  # type: ignore[attr-defined]
 
 
-def test_full_fleet_covers_every_point(district: Registry) -> None:
-    """With the town's whole fleet every point is cleared once and every route is valid."""
-    record = plan_day(district, _empty(), DAY, "garbage", TOWN, time_limit_s=12)
-    points = {p.id for p in district.points_in(TOWN)}
+def _covers_every_point(checked: CheckedPlan, points: set[str]) -> None:
+    """Every point served (a second visit of the day aside), none named unserved."""
+    record = checked.record
     served = _served(record)
     assert record.state is PlanState.DONE
     assert sorted(set(served)) == sorted(points)
@@ -51,8 +55,35 @@ def test_full_fleet_covers_every_point(district: Registry) -> None:
     assert record.kpis["points_served"] == len(points)
     assert record.kpis["coverage_pct"] == 100.0
     assert record.unserved == []
-    assert validate_plan(record.routes, district, DAY, CONFIG) == []
+
+
+def test_full_fleet_covers_every_point(district: Registry) -> None:
+    """With the town's whole fleet every point is cleared once and every route is valid
+    (the constructed start already serves every point, so any search does)."""
+    checked = plan(district, _empty(), DAY, "garbage", TOWN, time_limit_s=6)
+    assert checked.problems == []
+    assert left_out_at_start(checked.prepared) == []
+    _covers_every_point(checked, {p.id for p in district.points_in(TOWN)})
+    record = checked.record
     assert all(r.town_id == TOWN and r.plan_id == record.plan_id for r in record.routes)
+
+
+def test_portfolio_of_starts_in_two_processes_keeps_every_rule(
+    district: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The town solved by the portfolio in two processes (each start ending in its own
+    ruin and recreate) keeps every rule and, from a start serving every point, serves
+    every point."""
+
+    def portfolio(task: PlanTask) -> Solution:
+        params = dataclasses.replace(task.params, workers=2, time_limit_s=4.0)
+        return solve(task.problem, params, unload_at_end=task.unload_at_end)
+
+    monkeypatch.setattr(planning, "_run", portfolio)
+    checked = plan(district, _empty(), DAY, "garbage", TOWN, time_limit_s=6)
+    assert checked.problems == []
+    assert left_out_at_start(checked.prepared) == []
+    _covers_every_point(checked, {p.id for p in district.points_in(TOWN)})
 
 
 def test_half_fleet_names_unserved_and_extra_trucks(district: Registry) -> None:
@@ -66,7 +97,9 @@ def test_half_fleet_names_unserved_and_extra_trucks(district: Registry) -> None:
     half = district.model_copy(
         update={"trucks": [t for t in district.trucks if t.town_id != TOWN or t in kept]}
     )
-    record = plan_day(half, _empty(), DAY, "garbage", TOWN, time_limit_s=12)
+    checked = plan(half, _empty(), DAY, "garbage", TOWN, time_limit_s=6)
+    assert checked.problems == []
+    record = checked.record
     points = {p.id for p in district.points_in(TOWN)}
     served = set(_served(record))
     unserved = {u.stop_id for u in record.unserved}
@@ -76,7 +109,6 @@ def test_half_fleet_names_unserved_and_extra_trucks(district: Registry) -> None:
     assert all(u.reason in set(UnservedReason) and u.detail for u in record.unserved)
     assert record.extra_vehicles_needed >= 1
     assert record.kpis["coverage_pct"] < 100
-    assert validate_plan(record.routes, half, DAY, CONFIG) == []
 
 
 def test_point_predicted_to_overflow_is_reached_in_time(district: Registry) -> None:
@@ -99,10 +131,11 @@ def test_point_predicted_to_overflow_is_reached_in_time(district: Registry) -> N
     due = fc.reaches(CONFIG.deadline_fill_pct, 0, DAY_S)
     assert due is not None
     assert 9 * 3600 < due < 12 * 3600
-    record = plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=8)
-    (stop, *_) = [s for r in record.routes for s in r.stops if s.stop_id == point.id]
+    checked = plan(district, state, DAY, "garbage", TOWN, time_limit_s=4)
+    assert checked.problems == []
+    assert left_out_at_start(checked.prepared) == []  # so the point is served
+    (stop, *_) = [s for r in checked.record.routes for s in r.stops if s.stop_id == point.id]
     assert at_local(DAY, dt.time(9, 0)) <= stop.eta_ms <= start + due * 1000
-    assert validate_plan(record.routes, district, DAY, CONFIG) == []
 
 
 def _market(registry: Registry) -> str:
@@ -116,7 +149,10 @@ def test_market_filling_fast_gets_two_visits(district: Registry) -> None:
     market = _market(district)
     start = LocalDay(DAY).start_ms
     state = DistrictState(at_ms=start, bins={market: BinState(85.0, start, 150 / 24)})
-    record = plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=10)
+    checked = plan(district, state, DAY, "garbage", TOWN, time_limit_s=4)
+    assert checked.problems == []
+    assert left_out_at_start(checked.prepared) == []  # so both visits are served
+    record = checked.record
     visits = sorted(s.eta_ms for r in record.routes for s in r.stops if s.stop_id == market)
     assert len(visits) == 2, record.unserved
     first, second = visits
@@ -126,7 +162,6 @@ def test_market_filling_fast_gets_two_visits(district: Registry) -> None:
     assert "~" not in "".join(_served(record))
     assert record.kpis["second_visits"] == 1
     assert record.kpis["points_served"] == len(district.points_in(TOWN))
-    assert validate_plan(record.routes, district, DAY, CONFIG) == []
 
 
 def test_replan_keeps_the_second_visit_of_a_point_cleared_this_morning(
@@ -146,14 +181,15 @@ def test_replan_keeps_the_second_visit_of_a_point_cleared_this_morning(
         },
         cleared={market: cleared_ms, slow: cleared_ms},
     )
-    record = plan_day(district, state, DAY, "garbage", TOWN, time_limit_s=10, from_ms=from_ms)
+    checked = plan(district, state, DAY, "garbage", TOWN, time_limit_s=4, from_ms=from_ms)
+    assert checked.problems == []
+    assert left_out_at_start(checked.prepared) == []  # so the evening visit is served
+    record = checked.record
     served = _served(record)
     assert served.count(market) == 1
     assert slow not in served
     assert record.kpis["points_total"] == len(district.points_in(TOWN)) - 2
     assert record.kpis["second_visits"] == 1
-    from_s = (from_ms - LocalDay(DAY).start_ms) // 1000
-    assert validate_plan(record.routes, district, DAY, CONFIG, from_s=from_s) == []
 
 
 def test_replan_rest_of_day_after_breakdown(district: Registry) -> None:
@@ -164,26 +200,26 @@ def test_replan_rest_of_day_after_breakdown(district: Registry) -> None:
     points = [p.id for p in small.points_in(TOWN)]
     cleared = points[:10]
     from_ms = at_local(DAY, dt.time(10, 0))
-    record = plan_day(
+    checked = plan(
         small,
         DistrictState.empty(from_ms),
         DAY,
         "garbage",
         TOWN,
-        time_limit_s=8,
+        time_limit_s=4,
         already_cleared=cleared,
         from_ms=from_ms,
         excluded_vehicles=[trucks[0].id],
     )
+    assert checked.problems == []
+    record = checked.record
     served = set(_served(record))
     assert not served & set(cleared)
     assert trucks[0].id not in {r.vehicle_id for r in record.routes}
     assert all(r.start_ms >= from_ms for r in record.routes)
     assert record.kpis["points_total"] == len(points) - len(cleared)
     assert served | {u.stop_id for u in record.unserved} == set(points[10:])
-    from_s = (from_ms - LocalDay(DAY).start_ms) // 1000
-    assert 0 < from_s < DAY_S
-    assert validate_plan(record.routes, small, DAY, CONFIG, from_s=from_s) == []
+    assert 0 < checked.inputs.from_s < DAY_S
 
 
 def test_replan_borrows_trucks_of_another_town(district: Registry) -> None:
@@ -195,14 +231,14 @@ def test_replan_borrows_trucks_of_another_town(district: Registry) -> None:
     lent = [t.id for t in small.trucks if t.town_id == "dali"][:2]
     from_ms = at_local(DAY, dt.time(10, 0))
     kwargs = {
-        "time_limit_s": 8,
+        "time_limit_s": 4,
         "from_ms": from_ms,
         "excluded_vehicles": own,
     }
-    alone = plan_day(small, DistrictState.empty(from_ms), DAY, "garbage", TOWN, **kwargs)
+    alone = plan(small, DistrictState.empty(from_ms), DAY, "garbage", TOWN, **kwargs).record
     assert alone.routes == []
     assert {u.reason for u in alone.unserved} == {UnservedReason.NO_VEHICLE}
-    helped = plan_day(
+    checked = plan(
         small,
         DistrictState.empty(from_ms),
         DAY,
@@ -211,6 +247,8 @@ def test_replan_borrows_trucks_of_another_town(district: Registry) -> None:
         borrowed_vehicles=lent,
         **kwargs,
     )
+    assert checked.problems == []
+    helped = checked.record
     assert {r.vehicle_id for r in helped.routes} <= set(lent)
     assert helped.routes
     assert all(r.town_id == TOWN for r in helped.routes)
@@ -234,18 +272,44 @@ def test_visits_outside_every_remaining_shift_are_named(district: Registry) -> N
         bins={point.id: BinState(40.0, from_ms, 150.0 / 24)},
         cleared={point.id: at_local(DAY, dt.time(5, 0))},
     )
-    record = plan_day(
+    checked = plan(
         district,
         state,
         DAY,
         "garbage",
         TOWN,
-        time_limit_s=6,
+        time_limit_s=4,
         from_ms=from_ms,
         excluded_vehicles=late,
     )
+    assert checked.problems == []
+    record = checked.record
     (named,) = [u for u in record.unserved if u.stop_id == point.id]
     assert named.reason is UnservedReason.TIME_WINDOW
     assert named.detail.startswith("second visit:")
     assert "on shift" in named.detail
     assert point.id not in _served(record)
+
+
+def test_replan_starts_trucks_where_they_are(district: Registry) -> None:
+    """Re-planning at 10:00 with the town's trucks last seen at points of the town: each
+    route starts where its truck is (the validator holds it to the state's positions)
+    and ends at its depot."""
+    from_ms = at_local(DAY, dt.time(10, 0))
+    points = district.points_in(TOWN)
+    trucks = [t for t in district.trucks if t.town_id == TOWN]
+    seen = {
+        t.id: Position(points[7 * k].lat, points[7 * k].lon, from_ms - 60_000)
+        for k, t in enumerate(trucks)
+    }
+    state = DistrictState(at_ms=from_ms, vehicle_positions=seen)
+    checked = plan(district, state, DAY, "garbage", TOWN, time_limit_s=4, from_ms=from_ms)
+    assert checked.given.starts.keys() == seen.keys()
+    assert checked.problems == []
+    assert checked.record.routes
+    for route in checked.record.routes:
+        first, last = route.stops[0], route.stops[-1]
+        here = seen[route.vehicle_id]
+        assert (first.lat, first.lon) == (here.lat, here.lon)
+        depot = district.depot_by_id[district.truck_by_id[route.vehicle_id].depot_id]
+        assert (last.stop_id, last.lat, last.lon) == (depot.id, depot.lat, depot.lon)

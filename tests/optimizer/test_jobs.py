@@ -16,9 +16,11 @@ from core.plans import PlanRecord, PlanState, PlanStore, new_plan_id
 from core.registry import Registry, save_registry
 from core.settings import Settings
 from core.topics import Topics
+from optimizer import jobs
 from optimizer.errors import PlanningError
 from optimizer.jobs import run_plan_job
 from tests.conftest import MqttFactory
+from tests.optimizer.planned import PlanRecorder
 from yiju.localservices import LocalStack
 
 
@@ -30,10 +32,13 @@ def job_settings(local_stack: LocalStack, small_district: Registry, tmp_path: Pa
 
 
 def test_run_plan_job_stores_and_dispatches(
-    job_settings: Settings, mqtt_connect: MqttFactory
+    job_settings: Settings, mqtt_connect: MqttFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """queued → done; every route's stops are in `route_stop` and each route is retained
-    on its crew's dispatch topic."""
+    """queued → done; the routes pass the validator (against the problems the job's
+    state gave the solver), every route's stops are in `route_stop` and each route is
+    retained on its crew's dispatch topic."""
+    recorder = PlanRecorder()
+    monkeypatch.setattr(jobs, "plan_day", recorder)
     store = PlanStore(job_settings.data_dir)
     date = "2026-11-20"
     record = PlanRecord(
@@ -48,7 +53,11 @@ def test_run_plan_job_stores_and_dispatches(
     assert done.state is PlanState.DONE, done.error
     assert done.error is None
     assert done.routes
-    assert store.get(record.plan_id).state is PlanState.DONE
+    assert recorder.of(done).record.routes == done.routes
+    assert recorder.problems() == {}
+    stored = store.get(record.plan_id)
+    assert stored is not None
+    assert stored.state is PlanState.DONE
     s = job_settings
     admin = InfluxClient(
         s.influx_url,
@@ -85,7 +94,7 @@ def test_run_plan_job_stores_and_dispatches(
         message = got[topics.dispatch(r.vehicle_id)]
         assert message["retain"] is True
         assert message["route_id"] == r.route_id
-        assert len(message["stops"]) == len(r.stops)
+        assert message["stops"] == [json.loads(x.model_dump_json()) for x in r.stops]
     exports = s.data_dir / "plans" / "exports"
     assert (exports / f"{record.plan_id}.geojson").exists()
     assert (exports / f"{record.plan_id}.csv").read_text().startswith("route_id,")

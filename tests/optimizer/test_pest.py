@@ -13,9 +13,8 @@ from core.schema import ViolationKind
 from optimizer.distance import GreatCircle
 from optimizer.params import ClockWindow, PlanningConfig
 from optimizer.pest import due_date, pest_tasks, visit_windows
-from optimizer.planning import plan_day
 from optimizer.state import DistrictState
-from tests.optimizer.validator import validate_plan
+from tests.optimizer.planned import left_out_at_start, plan
 
 DAY = dt.date(2026, 7, 15)  # peak season: 7-day cycles
 CONFIG = PlanningConfig()
@@ -63,14 +62,17 @@ def test_visit_windows_avoid_meals() -> None:
 
 def test_plan_serves_every_due_site_within_rules(small_district: Registry) -> None:
     """Nothing visited yet: every site is due and each town's crew visits them within
-    its shift, with its break, away from meal times."""
+    its shift, with its break, away from meal times (all of them: the start every
+    search begins from already does)."""
     state = DistrictState.empty(LocalDay(DAY).start_ms)
-    record = plan_day(small_district, state, DAY, "pest", time_limit_s=10)
+    checked = plan(small_district, state, DAY, "pest", time_limit_s=6)
+    assert checked.problems == []
+    record = checked.record
     sites = {s.id for s in small_district.pest_sites}
     served = {s.stop_id for r in record.routes for s in r.stops if s.kind is StopKind.SITE}
     assert served | {u.stop_id for u in record.unserved} == sites
+    assert left_out_at_start(checked.prepared) == []
     assert record.kpis["coverage_pct"] == 100.0
-    assert validate_plan(record.routes, small_district, DAY, CONFIG) == []
 
 
 def test_recent_visits_make_sites_optional_and_violations_raise_priority(
