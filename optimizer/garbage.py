@@ -506,7 +506,10 @@ def garbage_tasks(
         for truck in sector_trucks:
             window = shift_window(truck.shift, from_s)
             assert window is not None
-            pos = state.vehicle_positions.get(truck.id) if use_positions else None
+            # Before its shift a truck is parked at its depot, wherever its last fix
+            # was (a last unloading trip, yesterday's breakdown spot).
+            on_shift = from_s > clock_s(truck.shift.start)
+            pos = state.vehicle_positions.get(truck.id) if use_positions and on_shift else None
             builder.add_vehicle(
                 truck.id,
                 depots[truck.depot_id],

@@ -313,3 +313,20 @@ def test_replan_starts_trucks_where_they_are(district: Registry) -> None:
         assert (first.lat, first.lon) == (here.lat, here.lon)
         depot = district.depot_by_id[district.truck_by_id[route.vehicle_id].depot_id]
         assert (last.stop_id, last.lat, last.lon) == (depot.id, depot.lat, depot.lon)
+
+
+@pytest.mark.parametrize(("clock", "from_position"), [("03:30", False), ("10:00", True)])
+def test_trucks_start_where_they_are_only_on_shift(
+    district: Registry, clock: str, from_position: bool
+) -> None:
+    """A plan made before the shifts start (the 03:30 morning plan) starts every truck
+    at its depot, whatever its last fix; a re-plan during the shift starts it there."""
+    truck = next(t for t in district.trucks if t.town_id == TOWN)
+    depot = district.depot_by_id[truck.depot_id]
+    away = Position(depot.lat + 0.02, depot.lon + 0.02, LocalDay(DAY).start_ms + 60_000)
+    state = dataclasses.replace(_empty(), vehicle_positions={truck.id: away})
+    from_ms = at_local(DAY, dt.time.fromisoformat(clock))
+    prepared = planning.prepare_plan(district, state, DAY, "garbage", TOWN, from_ms=from_ms)
+    (vehicle,) = [v for t in prepared.tasks for v in t.problem.vehicles if v.id == truck.id]
+    start = (vehicle.start.lat, vehicle.start.lon)
+    assert start == ((away.lat, away.lon) if from_position else (depot.lat, depot.lon))
