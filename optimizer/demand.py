@@ -130,10 +130,14 @@ def registry_rate(point: CollectionPoint, district: District) -> float:
 def daily_rate(
     point: CollectionPoint, reading: BinState | None, district: District, config: PlanningConfig
 ) -> float:
-    """The point's garbage on a weekday, % of its volume: its own history (rises between
-    clearances over weekday and weekend exposure) weighed against the registry's
-    expectation; a hand-set `rate_pct_per_h` counts as the day's mean rate."""
-    prior = registry_rate(point, district) * 24
+    """The point's garbage on a weekday of the calendar's mean, % of its volume: its own
+    history (rises between clearances over weekday and weekend exposure) weighed
+    against the registry's expectation; a hand-set `rate_pct_per_h` counts as the
+    day's mean rate."""
+    # The registry expects an ordinary day; the history holds the calendar's market
+    # days too. Both must stand for the same day before they are weighed, and
+    # `forecast` takes the calendar's mean back out.
+    prior = registry_rate(point, district) * 24 * mean_calendar_factor(point.category)
     if reading is None:
         return prior
     weekend = config.weekend_factor(point.category)

@@ -44,6 +44,16 @@ CALM_FILL_PCT = 35.0
 CLEARED_WINDOWS_H = ((4.0, 7.0), (9.0, 16.0), (19.0, 22.0))
 EVENING_WINDOW_H = (19.0, 22.0)
 EVENING_PCT = 75.0
+# Each point's garbage varies by day (DAY_SIGMA) and, less, by step (STEP_SIGMA):
+# lognormal factors with a mean of 1, so the field puts out the registry's garbage
+# on average (lognormal(0, σ) means exp(σ²/2): +1.1 % and +3.2 % more).
+DAY_SIGMA = 0.15
+STEP_SIGMA = 0.25
+
+
+def mean_one(rng: np.random.Generator, sigma: float, n: int) -> np.ndarray:
+    """`n` lognormal factors of spread `sigma` and mean 1."""
+    return rng.lognormal(-sigma * sigma / 2, sigma, n)
 
 
 def _profile_share(from_h: np.ndarray, to_h: float) -> np.ndarray:
@@ -132,7 +142,7 @@ class BinField(SensorField):
         start_hour = clock.hour(start_ms)
         yesterday = start_ms - MS_PER_DAY
         week = self.weekend if clock.is_weekend(yesterday) else np.ones(self.n)
-        daily = self.pct_per_ms * MS_PER_DAY * week * rng.lognormal(0, 0.15, self.n)
+        daily = self.pct_per_ms * MS_PER_DAY * week * mean_one(rng, DAY_SIGMA, self.n)
         # Hours since the clearance: from its clock time yesterday to the start.
         since_h = 24.0 + start_hour - hours_before
         fill = daily * _profile_share(start_hour - since_h, start_hour)
@@ -180,13 +190,13 @@ class BinField(SensorField):
         day = (t0 + self.clock.offset_ms) // MS_PER_DAY
         if day != self._day:  # a new local day: new daily variation, new weekday
             self._day = day
-            self.day_factor = rng.lognormal(0, 0.15, self.n) * self._calendar_factor(t0)
+            self.day_factor = mean_one(rng, DAY_SIGMA, self.n) * self._calendar_factor(t0)
             self._month = self.clock.month(t0)
         mid = (t0 + t1) // 2
         week = self.weekend if self.clock.is_weekend(mid) else 1.0
         shape = hourly(GARBAGE_HOURLY, self.clock.hour(mid))
         self._rate = (
-            self.pct_per_ms * shape * week * self.day_factor * rng.lognormal(0, 0.25, self.n)
+            self.pct_per_ms * shape * week * self.day_factor * mean_one(rng, STEP_SIGMA, self.n)
         )
         self._noise = rng.normal(0, 0.7, self.n).tolist()
         self._rate_l = self._rate.tolist()

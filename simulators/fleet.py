@@ -4,8 +4,9 @@ Without a route an agent does nothing. When a route arrives (the retained
 `RouteDispatch` on its dispatch topic) the agent plans its day from it: it
 leaves at the route's start (or now, for a route that arrives mid-day: then
 only the stops not yet due are driven, from where the agent is), drives each
-leg in the planned time with travel-time noise, serves each stop for about the
-planned service time and moves on. Trucks publish positions while driving and
+leg with travel-time noise, keeps the waits the plan has (a stop starts no
+earlier than planned after one), serves each stop for about the planned service
+time and moves on. Trucks publish positions while driving and
 a `cleared` event when a collection point is emptied (the point's bins drop to
 near zero at that moment); crews publish `visited` with the visit's length. A
 new route replaces the rest of the old one. A truck that breaks down stops
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +34,16 @@ from simulators.seeding import stream, unit
 from simulators.sensors import FaultReporter
 
 log = logging.getLogger("yiju.simulators")
+
+# How long a leg's drive is, as the plan's default distance model has it
+# (optimizer/params.py: great circle × 1.3 at 22 km/h). The rest of a planned leg is a
+# wait (for a collection window to open, for the break), which traffic cannot stretch.
+DETOUR = 1.3
+DRIVE_KMH = 22.0
+KM_PER_DEG = 111.2
+# A planned leg longer than its drive by less than this holds no wait worth keeping
+# (the plan's rounding): the truck goes on as soon as it arrives.
+MIN_WAIT_MS = 60_000
 
 # Timeline entries: (ts, kind, a, b, value): position (lat, lon), cleared (point,
 # route), visited (site, route, minutes), breakdown.
@@ -129,7 +141,8 @@ class Fleet:
         for stop in stops:
             planned_leg = max(0, stop.eta_ms - planned_prev)
             moved = abs(stop.lat - lat) + abs(stop.lon - lon) > 1e-6
-            leg = int(planned_leg * rng.lognormal(0, 0.12)) if moved else 0
+            drive = min(planned_leg, _drive_ms(lat, lon, stop.lat, stop.lon)) if moved else 0
+            leg = int(drive * rng.lognormal(0, 0.12))
             if agent.kind == "vehicle" and leg > 0:
                 for k in range(1, leg // self.position_ms + 1):
                     f = k * self.position_ms / leg
@@ -145,13 +158,16 @@ class Fleet:
             arrive = t + leg
             if agent.kind == "vehicle" and moved:
                 timeline.append((arrive, "position", stop.lat, stop.lon, 0.0))
+            # A planned wait is kept: the stop starts no earlier than planned (not
+            # before its window opens), and a truck running late makes up time in it.
+            begin = max(arrive, stop.eta_ms) if planned_leg - drive >= MIN_WAIT_MS else arrive
             planned_service = max(0, stop.depart_ms - stop.eta_ms)
             noise = rng.uniform(0.85, 1.2) if stop.kind in (StopKind.POINT, StopKind.SITE) else 1.0
-            done = arrive + int(planned_service * noise)
+            done = begin + int(planned_service * noise)
             if stop.kind is StopKind.POINT and agent.kind == "vehicle":
                 timeline.append((done, "cleared", stop.stop_id, route.route_id, 0.0))
             elif stop.kind is StopKind.SITE and agent.kind == "crew":
-                minutes = round((done - arrive) / 60_000, 1)
+                minutes = round((done - begin) / 60_000, 1)
                 timeline.append((done, "visited", stop.stop_id, route.route_id, minutes))
             t, planned_prev, lat, lon = done, stop.depart_ms, stop.lat, stop.lon
         at = self._breakdown_time(agent, route, now)
@@ -254,3 +270,10 @@ def _utc_offset_ms(tz: str) -> int:
 
 def _event_json(ts: int, kind: str, **fields: object) -> bytes:
     return json.dumps({"ts": ts, "type": kind, **fields}, separators=(",", ":")).encode()
+
+
+def _drive_ms(lat0: float, lon0: float, lat1: float, lon1: float) -> int:
+    """The drive between two places in the plan's default distance model."""
+    dy = (lat1 - lat0) * KM_PER_DEG
+    dx = (lon1 - lon0) * KM_PER_DEG * math.cos(math.radians((lat0 + lat1) / 2))
+    return int(math.hypot(dx, dy) * DETOUR / DRIVE_KMH * 3_600_000)

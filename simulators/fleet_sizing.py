@@ -77,10 +77,10 @@ class SizingFigures:
     """The figures the sizing works from (plan figures as in optimizer/params.py)."""
 
     # A busy day's garbage over an average day: weekends bring 1.12× at residential
-    # points (1.25× at markets, 2 % of points), the per-point day noise (lognormal,
-    # σ 0.15) adds ~1 % on a town's total and +16 % at one point one σ up; 1.15
-    # covers a weekend with margin and is the per-point busy day of the second-visit
-    # test.
+    # points (1.25× at markets, 2 % of points), the per-point day factor (lognormal
+    # of mean 1, σ 0.15) leaves a town's total where it is and puts one point 15 % up
+    # at one σ; 1.15 covers a weekend with margin and is the per-point busy day of the
+    # second-visit test.
     busy_day_factor: float = 1.15
     # A point whose busy-day garbage exceeds this share of its bins gets two visits.
     second_visit_fill: float = 0.85

@@ -1,11 +1,13 @@
 """Daily and seasonal shapes of the simulated field (Foshan figures, EST where marked).
 
-Hourly profiles have a mean of 1, so a day's total is the daily figure; values
-between the hours are interpolated.
+Hourly profiles have a mean of 1, so a day's total is the daily figure. Each value
+is its hour's (00:00–01:00 first, as the optimizer's `garbage_hourly` reads the same
+figures) and is interpolated between the hours' middles.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -72,10 +74,14 @@ class LocalTime:
 
 
 def hourly(profile: np.ndarray, hour: float) -> float:
-    """The profile's value at a fractional hour, interpolated between hours."""
-    low = int(hour) % 24
-    frac = hour - int(hour)
-    return float(profile[low] * (1 - frac) + profile[(low + 1) % 24] * frac)
+    """The profile's value at a fractional clock hour: value h at h:30, interpolated
+    in between, so each hour's mean is about its figure. Value h at h:00 would run
+    half an hour ahead of the figures: every rising stretch (the breakfast and lunch
+    ramps) would put out more by its end than they say."""
+    x = hour - 0.5
+    low = math.floor(x)
+    frac = x - low
+    return float(profile[low % 24] * (1 - frac) + profile[(low + 1) % 24] * frac)
 
 
 def ambient_c(month: int, hour: float) -> float:

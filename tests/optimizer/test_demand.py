@@ -112,6 +112,20 @@ def test_market_days_from_the_calendar() -> None:
     assert home_on == pytest.approx(home_off)
 
 
+def test_market_without_history_expects_the_registrys_day() -> None:
+    """Without readings a market point expects the registry's garbage on an ordinary
+    weekday and the market day's factor on a market day: the registry's figure is an
+    ordinary day's, not the calendar's mean that a measured rate stands for."""
+    market_day, off_day = date(2026, 7, 16), date(2026, 7, 15)  # both weekdays
+    market = POINT.model_copy(update={"category": PointCategory.MARKET})
+    expected = registry_rate(market, DISTRICT) * 24
+    for reading in (None, BinState(10.0, 0)):
+        off = _forecast(reading, point=market, day=off_day).accumulated(0, DAY_S)
+        on = _forecast(reading, point=market, day=market_day).accumulated(0, DAY_S)
+        assert off == pytest.approx(expected)
+        assert on == pytest.approx(expected * MARKET_DAY_FACTOR)
+
+
 def test_history_weighed_against_the_registry() -> None:
     """A week of history mostly decides the rate; a few night hours barely move the
     registry's expectation; a weekend day's rise counts for its factor."""

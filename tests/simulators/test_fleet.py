@@ -102,6 +102,49 @@ def test_truck_clears_points_in_order_near_the_planned_times(small_district: Reg
     assert _events(out, "position")
 
 
+def test_truck_keeps_the_planned_start_after_a_wait(small_district: Registry) -> None:
+    """A truck done at 07:02 whose next point, a few minutes away, is planned for 09:00
+    (the next collection window) waits and starts it at 09:00: traffic noise stretches
+    the drive, not the wait, so it neither starts before the window opens nor comes out
+    of the wait late."""
+    t0 = parse_start("2026-07-15T06:30", small_district.district.tz)
+    fleet, _ = _fleet(small_district)
+    starts = {}
+    for truck in small_district.trucks[:8]:
+        first, second = small_district.points_in(truck.town_id)[:2]
+        stops = [
+            RouteStopOut(
+                seq=seq,
+                stop_id=point.id,
+                kind=StopKind.POINT,
+                lat=point.lat,
+                lon=point.lon,
+                eta_ms=eta,
+                depart_ms=eta + 2 * MIN,
+            )
+            for seq, (point, eta) in enumerate(((first, t0 + 30 * MIN), (second, t0 + 150 * MIN)))
+        ]
+        route = RouteDispatch(
+            route_id=f"r-{truck.id}",
+            plan_id="p",
+            plan_kind="garbage",
+            vehicle_id=truck.id,
+            town_id=truck.town_id,
+            date="2026-07-15",
+            start_ms=t0,
+            end_ms=t0 + 180 * MIN,
+            distance_m=1000,
+            stops=stops,
+        )
+        assert fleet.assign(truck.id, route, t0 - MIN)
+        starts[truck.id] = stops[1]
+    _, cleared = _run(fleet, t0 + 200 * MIN)
+    done = dict(cleared)
+    for stop in starts.values():
+        # Cleared after its planned service (2 min × 0.85–1.2) from the planned start.
+        assert stop.eta_ms + 1.7 * MIN <= done[stop.stop_id] <= stop.eta_ms + 2.4 * MIN
+
+
 def test_replanned_route_replaces_the_rest_of_the_old_one(small_district: Registry) -> None:
     """A new route mid-day: the old route's remaining stops are dropped, the new one's
     stops not yet due are driven from where the truck is."""

@@ -18,10 +18,12 @@ from simulators.day import parse_start
 from simulators.engine import DistrictSim
 from simulators.faults import FaultConfig, FaultKind, Storm
 from simulators.messages import Outbound
+from simulators.profiles import GARBAGE_HOURLY
 
 HOUR = 3_600_000
 # The fill at which a bin sensor reports at once (docs/simulators.md).
 ALARM = 90.0
+DAY = 24 * HOUR
 
 
 def _simulate(
@@ -235,3 +237,31 @@ def test_market_days_and_festivals_raise_the_day(small_district: Registry) -> No
     national = sim.bins._calendar_factor(parse_start("2026-10-01T10:00", "Asia/Shanghai"))
     assert set(national[~markets].tolist()) == {1.2}
     assert national[markets].tolist() == pytest.approx([1.2 * MARKET_DAY_FACTOR] * markets.sum())
+
+
+def test_bins_fill_as_the_hour_by_hour_figures_say(small_district: Registry) -> None:
+    """From 04:00 to noon of an ordinary weekday the points put out, together, what
+    their registry rates, their day factors and the hourly figures of 04:00-12:00 say:
+    the figures the plan's forecast reads, each the garbage of its hour, with noise of
+    mean 1 (a field running half an hour ahead of them, or noisier upwards, puts out
+    more by noon than any forecast from the registry expects)."""
+    start = parse_start("2026-07-15T00:00", small_district.district.tz)  # an ordinary Wednesday
+    sim = DistrictSim(
+        small_district,
+        start_ms=start,
+        end_ms=start + DAY,
+        seed=4,
+        faults=FaultConfig.none(),
+        topics=Topics(),
+    )
+    sim.delivered(sim.opening())
+    t, at_four = start, sim.bins.fill
+    while t < start + 12 * HOUR:
+        if t == start + 4 * HOUR:
+            at_four = sim.bins.fill.copy()
+        sim.delivered(sim.step(t, t + 60_000))
+        t += 60_000
+    bins = sim.bins
+    share = float(GARBAGE_HOURLY[4:12].sum()) / 24
+    expected = bins.pct_per_ms * DAY * bins.day_factor * share
+    assert float((bins.fill - at_four).sum() / expected.sum()) == pytest.approx(1.0, abs=0.015)
