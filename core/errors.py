@@ -34,6 +34,10 @@ class InfluxUnreachableError(InfluxError):
     """No answer from InfluxDB (connection refused, timeout, DNS)."""
 
 
+class InfluxServerError(InfluxError):
+    """InfluxDB answered with a server error (5xx); a later try may succeed."""
+
+
 class InfluxAuthError(InfluxError):
     """InfluxDB refused the credentials (401/403)."""
 

@@ -2,25 +2,41 @@
 
 InfluxDB 1.x serves this API natively; 2.x and 3.x serve it for compatibility
 (token auth with `token=`). Failures raise a subclass of `InfluxError` that
-says what failed; transient failures are retried a bounded number of times.
+says what failed. Transient failures (no answer, a 5xx) are retried under the
+client's `RetryPolicy` (`INFLUX_RETRY` unless given): after the last attempt
+the error names the request, the URL, the attempts and the last error. A
+caller that retries on its own terms passes `retry=ONCE` to the client or to
+`write_lines`, so the two never stack.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx
 import pandas as pd
 
-from core.errors import InfluxAuthError, InfluxError, InfluxQueryError, InfluxUnreachableError
+from core.errors import (
+    InfluxAuthError,
+    InfluxError,
+    InfluxQueryError,
+    InfluxServerError,
+    InfluxUnreachableError,
+)
+from core.retry import ONCE, Failure, RetryPolicy, retry_call
 from core.settings import Settings
 
 log = logging.getLogger("yiju.core")
 
 DEFAULT_BATCH = 5000
+
+# Three tries, 0.5 s and 1 s apart: rides out a restart's first seconds or a
+# dropped connection without keeping an interactive caller waiting long.
+INFLUX_RETRY = RetryPolicy(attempts=3, initial_s=0.5, max_s=5.0)
+# What a later try may cure; refused credentials and rejected queries it cannot.
+TRANSIENT = (InfluxUnreachableError, InfluxServerError)
 
 
 def quote_ident(name: str) -> str:
@@ -56,20 +72,23 @@ class InfluxClient:
         password: str | None = None,
         token: str | None = None,
         timeout_s: float = 10.0,
-        retries: int = 2,
-        retry_backoff_s: float = 0.5,
+        retry: RetryPolicy = INFLUX_RETRY,
     ) -> None:
         self.url = url.rstrip("/")
         self.database = database
-        self.retries = retries
-        self.retry_backoff_s = retry_backoff_s
+        self.retry = retry
         headers = {"Authorization": f"Token {token}"} if token else {}
         auth = (user, password) if user and password is not None and not token else None
         self._http = httpx.Client(base_url=self.url, headers=headers, auth=auth, timeout=timeout_s)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, admin: bool = False, reader: bool = False
+        cls,
+        settings: Settings,
+        *,
+        admin: bool = False,
+        reader: bool = False,
+        retry: RetryPolicy = INFLUX_RETRY,
     ) -> InfluxClient:
         """Client with the service account (or the admin / read-only account)."""
         if settings.influx_token is not None:
@@ -78,6 +97,7 @@ class InfluxClient:
                 settings.influx_db,
                 token=settings.influx_token.get_secret_value(),
                 timeout_s=settings.influx_timeout_s,
+                retry=retry,
             )
         if admin:
             user, secret = settings.influx_admin_user, "influx_admin_password"
@@ -91,6 +111,7 @@ class InfluxClient:
             user=user,
             password=settings.secret(secret),
             timeout_s=settings.influx_timeout_s,
+            retry=retry,
         )
 
     def close(self) -> None:
@@ -112,43 +133,51 @@ class InfluxClient:
         params: Mapping[str, str] | None = None,
         content: bytes | None = None,
         data: Mapping[str, str] | None = None,
-        retry: bool = True,
+        retry: RetryPolicy | None = None,
     ) -> httpx.Response:
-        attempts = 1 + (self.retries if retry else 0)
-        last: Exception | None = None
-        for attempt in range(attempts):
-            try:
-                resp = self._http.request(method, path, params=params, content=content, data=data)
-            except httpx.TransportError as exc:
-                last = InfluxUnreachableError(
-                    f"InfluxDB at {self.url} is unreachable ({type(exc).__name__}: {exc}); "
-                    "is it running? `yiju services status` tells"
-                )
-            else:
-                if resp.status_code in (401, 403):
-                    raise InfluxAuthError(
-                        f"InfluxDB at {self.url} refused the credentials for {path} "
-                        f"({resp.status_code}: {_error_text(resp)})"
-                    )
-                if resp.status_code >= 500:
-                    last = InfluxError(
-                        f"InfluxDB at {self.url} failed {path} "
-                        f"({resp.status_code}: {_error_text(resp)})"
-                    )
-                elif resp.status_code >= 400:
-                    raise InfluxQueryError(
-                        f"InfluxDB rejected {path} ({resp.status_code}: {_error_text(resp)})"
-                    )
-                else:
-                    return resp
-            if attempt + 1 < attempts:
-                time.sleep(self.retry_backoff_s * 2**attempt)
-        assert last is not None
-        raise last
+        """One request under `retry` (the client's policy when None)."""
+        return retry_call(
+            lambda: self._request_once(method, path, params=params, content=content, data=data),
+            self.retry if retry is None else retry,
+            what=f"{method} {path} to InfluxDB at {self.url}",
+            retry_on=TRANSIENT,
+            give_up=exhausted,
+        )
+
+    def _request_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        data: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        try:
+            resp = self._http.request(method, path, params=params, content=content, data=data)
+        except httpx.TransportError as exc:
+            raise InfluxUnreachableError(
+                f"InfluxDB at {self.url} is unreachable ({type(exc).__name__}: {exc}); "
+                "is it running? `yiju services status` tells"
+            ) from exc
+        if resp.status_code in (401, 403):
+            raise InfluxAuthError(
+                f"InfluxDB at {self.url} refused the credentials for {path} "
+                f"({resp.status_code}: {_error_text(resp)})"
+            )
+        if resp.status_code >= 500:
+            raise InfluxServerError(
+                f"InfluxDB at {self.url} failed {path} ({resp.status_code}: {_error_text(resp)})"
+            )
+        if resp.status_code >= 400:
+            raise InfluxQueryError(
+                f"InfluxDB rejected {path} ({resp.status_code}: {_error_text(resp)})"
+            )
+        return resp
 
     def ping(self) -> str:
         """The server's version; raises InfluxUnreachableError when it does not answer."""
-        resp = self._request("GET", "/ping", retry=False)
+        resp = self._request("GET", "/ping", retry=ONCE)
         return str(resp.headers.get("X-Influxdb-Version", "unknown"))
 
     # --- writing -------------------------------------------------------------
@@ -160,13 +189,15 @@ class InfluxClient:
         batch_size: int = DEFAULT_BATCH,
         precision: str = "ms",
         database: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> int:
-        """Write line-protocol lines in batches; returns the number of lines written."""
+        """Write line-protocol lines in batches; returns the number of lines written.
+        Each batch is tried under `retry` (the client's policy when None)."""
         written = 0
         params = {"db": database or self.database, "precision": precision}
         for batch in _chunks(lines, batch_size):
             body = "\n".join(batch).encode("utf-8")
-            self._request("POST", "/write", params=params, content=body)
+            self._request("POST", "/write", params=params, content=body, retry=retry)
             written += len(batch)
         return written
 
@@ -267,6 +298,13 @@ class InfluxClient:
                 raise ValueError(f"grant must be READ, WRITE or ALL, not {grant!r}")
             db = quote_ident(database or self.database)
             self.query(f"GRANT {grant} ON {db} TO {ident}", method="POST")
+
+
+def exhausted(failure: Failure) -> InfluxError:
+    """The error for InfluxDB calls that gave up: of the last error's kind (so callers
+    catch what they always caught), saying what was tried, how often and how long."""
+    kind = type(failure.error) if isinstance(failure.error, InfluxError) else InfluxError
+    return kind(failure.summary())
 
 
 def _error_text(resp: httpx.Response) -> str:

@@ -25,6 +25,7 @@ from paho.mqtt.properties import Properties
 from core import credentials
 from core.contract import BinReading, Message, Rejection, VehiclePosition, parse
 from core.influx import InfluxClient
+from core.retry import set_paho_reconnect
 from core.settings import Settings
 from core.topics import Topics
 from ingest.arrival import ArrivalClock, ClockLimits, WallClock, clock_fault
@@ -123,7 +124,7 @@ class Consumer:
         client.username_pw_set(
             credentials.INGEST, credentials.service_password(self.settings, credentials.INGEST)
         )
-        client.reconnect_delay_set(min_delay=1, max_delay=15)
+        set_paho_reconnect(client)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe

@@ -12,7 +12,8 @@ paho's protocol handling and changes only that plumbing:
   does not wait while whole packets sit in the buffer;
 - `loop_read` handles up to `READ_PACKETS` packets per wake-up;
 - `ack_many` queues a whole batch's PUBACKs as one write with one wake-up;
-- QoS 0/1 PUBLISH packets of MQTT v5 are decoded in one pass, without the
+- QoS 0/1 PUBLISH packets of MQTT v5 are decoded in one pass (by
+  `core.mqtt_codec`, which the simulators' publisher shares), without the
   per-message condition variable paho makes for outgoing-message tracking
   (an inbound message never uses it), and go straight to `on_message` (the
   ingest client registers no per-topic callbacks, so paho's topic matching
@@ -28,7 +29,6 @@ broker restarts, InfluxDB outages).
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -39,13 +39,14 @@ from paho.mqtt.enums import CallbackAPIVersion, MessageState, MQTTErrorCode
 from paho.mqtt.exception import MalformedPacket
 from paho.mqtt.packettypes import PacketTypes
 
+from core.mqtt_codec import MalformedError, decode_publish, encode_pubacks
 from ingest.mqtt_client import ConsumerClient
 from ingest.paho_speedups import FastProperties
 
 # Packets handled per wake-up of the network loop before it looks at writes.
 READ_PACKETS = 512
 RECV_CHUNK = 256 * 1024
-_PUBACK = 0x40
+_PUBACK = 0x40  # paho's packet queue takes the command byte
 # The paho release (major.minor) whose private methods this client is tested against.
 TESTED_PAHO = "2.2"
 _PRIVATE_HOOKS = (
@@ -135,21 +136,6 @@ class _InboundMessage(mqtt.MQTTMessage):
 _NO_INFO = mqtt.MQTTMessageInfo(0)
 
 
-def _varint(data: bytes | bytearray, pos: int) -> tuple[int, int]:
-    """MQTT's variable byte integer at `pos`: (value, position after it)."""
-    value, shift = 0, 0
-    for _ in range(4):
-        if pos >= len(data):
-            break
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
-    raise MalformedPacket("bad variable byte integer in PUBLISH properties")
-
-
 class IngestClient(ConsumerClient):
     """paho's `Client` with buffered reads, batched acknowledgements and direct dispatch."""
 
@@ -169,39 +155,30 @@ class IngestClient(ConsumerClient):
 
     def ack_many(self, mids: Iterable[int]) -> int:
         """Acknowledge QoS 1 messages by packet id with one write; returns how many."""
-        packed = [struct.pack("!BBH", _PUBACK, 2, mid) for mid in mids]
-        if packed:
-            self._packet_queue(_PUBACK, b"".join(packed), 0, 1)
-        return len(packed)
+        ids = list(mids)
+        if ids:
+            self._packet_queue(_PUBACK, encode_pubacks(ids), 0, 1)
+        return len(ids)
 
     def _handle_publish(self) -> MQTTErrorCode:
         header: int = self._in_packet["command"]
         qos = (header & 0x06) >> 1
         if qos == 2 or self._protocol != mqtt.MQTTv5:
             return super()._handle_publish()
-        packet: bytes | bytearray = self._in_packet["packet"]
-        if len(packet) < 2:
-            raise MalformedPacket("PUBLISH shorter than its topic length")
-        pos = 2 + ((packet[0] << 8) | packet[1])
-        if pos > len(packet):
-            raise MalformedPacket("PUBLISH topic longer than the packet")
-        topic = bytes(packet[2:pos])
-        mid = 0
-        if qos:
-            if len(packet) < pos + 2:
-                raise MalformedPacket("PUBLISH without its packet id")
-            mid = (packet[pos] << 8) | packet[pos + 1]
-            pos += 2
-        props_len, body = _varint(packet, pos)
+        try:
+            topic, mid, props, payload = decode_publish(self._in_packet["packet"], qos)
+        except MalformedError as exc:
+            # paho's read loop turns its own MalformedPacket into a protocol error.
+            raise MalformedPacket(str(exc)) from exc
         properties = FastProperties(PacketTypes.PUBLISH)
-        if props_len:
-            properties.unpack(packet[pos : body + props_len])  # type: ignore[no-untyped-call]
+        if len(props) > 1:  # one byte is an empty block's zero length
+            properties.unpack(props)  # type: ignore[no-untyped-call]
         message = _InboundMessage(mid, topic)
         message.qos = qos
         message.dup = bool(header & 0x08)
         message.retain = bool(header & 0x01)
         message.properties = properties
-        message.payload = packet[body + props_len :]
+        message.payload = payload
         message.timestamp = time.monotonic()
         self._handle_on_message(message)
         if qos == 1 and not self._manual_ack:

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -14,20 +15,24 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from core import credentials
 from core.contract import Message
-from core.errors import InfluxUnreachableError
-from core.influx import InfluxClient
+from core.influx import TRANSIENT, InfluxClient, exhausted
 from core.registry import Registry
+from core.retry import ONCE, RetryPolicy, retry_call, set_paho_reconnect
 from core.schema import ViolationState
 from core.settings import Settings
 from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
 from core.topics import Topics
 from ingest.alerts import alert_payload, violation_line
-from ingest.engine import RuleEngine
+from ingest.engine import RestoredState, RuleEngine
 from ingest.restore import load_state
 from ingest.rules import ViolationEvent
 from ingest.writer import Batch, BatchWriter
 
 log = logging.getLogger("yiju.ingest")
+
+# Ingest often starts together with InfluxDB: the restore waits for it, up to a
+# deadline (`restore(wait_s=)`), then fails with the last error.
+RESTORE_RETRY = RetryPolicy(attempts=None, initial_s=0.5, max_s=2.0, deadline_s=60.0)
 
 
 class AlertPublisher:
@@ -42,7 +47,7 @@ class AlertPublisher:
         self.client.username_pw_set(
             credentials.INGEST, credentials.service_password(settings, credentials.INGEST)
         )
-        self.client.reconnect_delay_set(min_delay=1, max_delay=15)
+        set_paho_reconnect(self.client)
         self._host, self._port = settings.mqtt_host, settings.mqtt_port
         self.published = 0
         self._pending: list[mqtt.MQTTMessageInfo] = []
@@ -99,17 +104,21 @@ class ViolationPipeline:
     def restore(self, wait_s: float = 60.0) -> None:
         """Read the rules' state back; waits up to `wait_s` for InfluxDB to answer
         (ingest often starts together with it), then fails with its error."""
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                with InfluxClient.from_settings(self.settings) as client:
-                    state = load_state(client)
-                break
-            except InfluxUnreachableError as exc:
-                if time.monotonic() >= deadline:
-                    raise
-                log.warning("restore: %s; retrying", exc)
-                time.sleep(2.0)
+
+        def load() -> RestoredState:
+            with InfluxClient.from_settings(self.settings, retry=ONCE) as client:
+                return load_state(client)
+
+        state = retry_call(
+            load,
+            replace(RESTORE_RETRY, deadline_s=wait_s),
+            what=f"restoring the rules' state from InfluxDB at {self.settings.influx_url}",
+            retry_on=TRANSIENT,
+            on_failure=lambda failure: log.warning(
+                "restore: %s; trying again in %.1f s", failure.error, failure.next_wait_s
+            ),
+            give_up=exhausted,
+        )
         with self._lock:
             self.engine.restore(state)
 

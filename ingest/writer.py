@@ -2,9 +2,13 @@
 
 A batch counts as written only when InfluxDB accepted it; then `on_written`
 runs (the consumer acknowledges the batch's messages there). While InfluxDB is
-unreachable the writer keeps the batch and retries with growing backoff; it
-never drops a batch. Memory stays bounded because the broker sends no more
-than the consumer's MQTT receive maximum of unacknowledged messages.
+unreachable the writer keeps the batch and tries again under `WRITE_RETRY`
+(until it succeeds, the wait doubling up to 5 s, each failure logged with its
+attempt count and error); it never drops a batch. Waiting without a bound is
+safe here: nothing in the batch is acknowledged, so the broker keeps the
+messages, and memory stays bounded because the broker sends no more than the
+consumer's MQTT receive maximum of unacknowledged messages. The writer calls
+the InfluxDB client with `ONCE`, so its policy is the only one on this path.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from typing import Any
 
 from core.errors import InfluxError, InfluxQueryError
 from core.influx import InfluxClient
+from core.retry import ONCE, Failure, RetryError, RetryPolicy, retry_call
 
 log = logging.getLogger("yiju.ingest")
+
+WRITE_RETRY = RetryPolicy.until_success(initial_s=0.2, max_s=5.0)
 
 
 @dataclass
@@ -58,16 +65,21 @@ class BatchWriter:
         *,
         max_lines: int = 5000,
         max_delay_s: float = 0.2,
-        max_backoff_s: float = 5.0,
+        retry: RetryPolicy = WRITE_RETRY,
         name: str = "ingest-writer",
     ) -> None:
         if max_lines < 1 or max_delay_s <= 0:
             raise ValueError("max_lines must be ≥ 1 and max_delay_s > 0")
+        if retry.bounded:
+            raise ValueError(
+                "the writer keeps a batch until InfluxDB takes it (its messages stay "
+                f"unacknowledged meanwhile); a bounded policy would drop it: {retry}"
+            )
         self.client = client
         self.on_written = on_written
         self.max_lines = max_lines
         self.max_delay_s = max_delay_s
-        self.max_backoff_s = max_backoff_s
+        self.retry = retry
         self.stats = WriterStats()
         self._current = Batch()
         self._sealed: deque[Batch] = deque()
@@ -130,7 +142,7 @@ class BatchWriter:
             self._abort = not flushed
             self._cond.notify_all()
         if self._thread.is_alive():
-            self._thread.join(timeout=self.max_backoff_s + 2)
+            self._thread.join(timeout=self.retry.max_s + 2)
         self.client.close()
         return flushed
 
@@ -172,46 +184,63 @@ class BatchWriter:
                     self._cond.notify_all()
 
     def _write(self, batch: Batch) -> bool:
-        backoff = 0.2
+        """Write `batch` under the writer's policy; False only when `stop` gave up on it."""
         one_by_one = False
-        while True:
-            try:
-                if one_by_one:
-                    self._write_each(batch)
-                else:
+
+        def attempt() -> None:
+            nonlocal one_by_one
+            if not one_by_one:
+                try:
                     if batch.lines:
                         self._send(batch.lines, "ms")
                     if batch.dead:
                         self._send(batch.dead, "ns")
-            except InfluxQueryError as exc:
-                log.error("InfluxDB refused a batch (%s); writing its lines one by one", exc)
-                one_by_one = True
-                continue
-            except InfluxError as exc:
-                if self._abort:
-                    return False
-                self.stats.retries += 1
-                if self.stats.outage_since is None:
-                    self.stats.outage_since = time.monotonic()
-                    log.warning(
-                        "InfluxDB write failed, holding %d lines back: %s", len(batch.lines), exc
-                    )
-                time.sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff_s)
-                continue
-            if self.stats.outage_since is not None:
-                log.info(
-                    "InfluxDB writes resumed after %.1f s",
-                    time.monotonic() - self.stats.outage_since,
-                )
-                self.stats.outage_since = None
-            self.stats.batches += 1
-            self.stats.lines += len(batch.lines) + len(batch.dead)
-            self.stats.last_latency_s = time.monotonic() - batch.started
-            return True
+                    return
+                except InfluxQueryError as exc:
+                    log.error("InfluxDB refused a batch (%s); writing its lines one by one", exc)
+                    one_by_one = True
+            self._write_each(batch)
+
+        try:
+            retry_call(
+                attempt,
+                self.retry,
+                what=f"writing {len(batch.lines)} lines to InfluxDB at {self.client.url}",
+                retry_on=(InfluxError,),
+                on_failure=lambda failure: self._failed(failure, batch),
+                cancelled=lambda: self._abort,
+            )
+        except RetryError:
+            return False
+        if self.stats.outage_since is not None:
+            log.info(
+                "InfluxDB writes resumed after %.1f s",
+                time.monotonic() - self.stats.outage_since,
+            )
+            self.stats.outage_since = None
+        self.stats.batches += 1
+        self.stats.lines += len(batch.lines) + len(batch.dead)
+        self.stats.last_latency_s = time.monotonic() - batch.started
+        return True
+
+    def _failed(self, failure: Failure, batch: Batch) -> None:
+        self.stats.retries += 1
+        if self.stats.outage_since is None:
+            self.stats.outage_since = time.monotonic()
+        log.warning(
+            "InfluxDB write failed (attempt %d, %.1f s into this batch), holding %d lines "
+            "back and trying again in %.1f s: %s",
+            failure.attempt,
+            failure.elapsed_s,
+            len(batch.lines) + len(batch.dead),
+            failure.next_wait_s,
+            failure.error,
+        )
 
     def _send(self, lines: list[str], precision: str) -> None:
-        self.client.write_lines(lines, batch_size=max(len(lines), 1), precision=precision)
+        self.client.write_lines(
+            lines, batch_size=max(len(lines), 1), precision=precision, retry=ONCE
+        )
 
     def _write_each(self, batch: Batch) -> None:
         """InfluxDB refused a batch (a line it cannot parse): write line by line so the

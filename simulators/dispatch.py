@@ -21,6 +21,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from core import credentials
+from core.retry import set_paho_reconnect
 from core.settings import Settings
 from core.topics import Topics
 from simulators.wire import LinkError
@@ -45,6 +46,7 @@ class DispatchListener:
         )
         account = credentials.SIMULATOR
         self.client.username_pw_set(account, credentials.service_password(settings, account))
+        set_paho_reconnect(self.client)  # paho reconnects a dropped listener by itself
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message

@@ -19,6 +19,7 @@ from core.registry import Registry
 from core.settings import Settings, get_settings
 from simulators.district import generate_district
 from yiju.localservices import LocalStack, ServiceError, free_port
+from yiju.localservices.influxdb import InfluxService
 
 INSTALL_HINT = (
     "tests need Debian's mosquitto and influxdb packages: "
@@ -66,6 +67,23 @@ def running_stack(settings: Settings, registry: Registry) -> Iterator[LocalStack
         yield stack
     finally:
         stack.down()
+
+
+@pytest.fixture
+def stopped_influx(tmp_path: Path) -> Settings:
+    """Settings of an InfluxDB of the test's own that ran, took a write, and was stopped."""
+    settings = settings_on_free_ports(tmp_path / "var")
+    service = InfluxService(settings, rpc_port=free_port())
+    try:
+        service.start()
+    except ServiceError as exc:
+        pytest.fail(f"could not start InfluxDB: {exc}\n{INSTALL_HINT}", pytrace=False)
+    try:
+        with InfluxClient.from_settings(settings) as client:
+            client.write_lines(["probe value=1"])
+    finally:
+        service.stop()
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.auth import ApiKey, KeyRing, Role
 from api.main import create_app
 from core.influx import InfluxClient
+from core.retry import ONCE
 from core.settings import Settings
 from tests.api.dataset import Case
 from yiju.localservices import free_port
@@ -17,7 +18,7 @@ from yiju.localservices import free_port
 
 @pytest.fixture(scope="module")
 def down_client(api_settings: Settings, case: Case) -> Iterator[TestClient]:
-    dead = InfluxClient(f"http://127.0.0.1:{free_port()}", "yiju", retries=0, timeout_s=1.0)
+    dead = InfluxClient(f"http://127.0.0.1:{free_port()}", "yiju", retry=ONCE, timeout_s=1.0)
     keys = KeyRing([ApiKey.from_secret("o", Role.ADMIN, "k")])
     app = create_app(api_settings, case.registry, influx=dead, keys=keys)
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -8,6 +8,7 @@ import pytest
 from core.errors import InfluxAuthError, InfluxQueryError, InfluxUnreachableError
 from core.influx import InfluxClient, quote_literal
 from core.line_protocol import line
+from core.retry import RetryPolicy
 from core.settings import Settings
 from yiju.localservices import LocalStack, free_port
 
@@ -85,10 +86,33 @@ def test_reader_account_cannot_write(local_stack: LocalStack) -> None:
 def test_unreachable_server_is_reported_after_bounded_retries() -> None:
     """No server on the port: InfluxUnreachableError after a bounded number of tries."""
     client = InfluxClient(
-        f"http://127.0.0.1:{free_port()}", "yiju", retries=1, retry_backoff_s=0.01, timeout_s=1.0
+        f"http://127.0.0.1:{free_port()}",
+        "yiju",
+        retry=RetryPolicy(attempts=2, initial_s=0.01),
+        timeout_s=1.0,
     )
     with pytest.raises(InfluxUnreachableError, match="unreachable"):
         client.write_lines([line("bin", {"device_id": "x"}, {"fill_pct": 1.0}, T0)])
+
+
+def test_a_stopped_influxdb_fails_after_the_policy_s_attempts(stopped_influx: Settings) -> None:
+    """The error after the last attempt is of the kind callers catch and names the
+    request, the URL, the number of attempts and the last error."""
+    policy = RetryPolicy(attempts=3, initial_s=0.05, max_s=0.1)
+    url = stopped_influx.influx_url
+    with InfluxClient.from_settings(stopped_influx, retry=policy) as client:
+        with pytest.raises(InfluxUnreachableError) as caught:
+            client.write_lines([line("bin", {"device_id": "x"}, {"fill_pct": 2.0}, T0)])
+        message = str(caught.value)
+        assert message.startswith(f"POST /write to InfluxDB at {url}: gave up after 3 attempts")
+        assert f"last error: InfluxDB at {url} is unreachable" in message
+        with pytest.raises(InfluxUnreachableError, match="GET /query to InfluxDB") as caught:
+            client.query("SHOW MEASUREMENTS")
+        assert "gave up after 3 attempts" in str(caught.value)
+        # One-shot probes are not retried: the plain error, no summary of attempts.
+        with pytest.raises(InfluxUnreachableError, match="is unreachable") as caught:
+            client.ping()
+        assert "gave up" not in str(caught.value)
 
 
 def test_service_account_from_settings_writes(local_stack: LocalStack) -> None:

@@ -16,7 +16,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from core import credentials
-from ingest.fast_paho import BufferedSocket, IngestClient, _varint, supported
+from core.mqtt_codec import encode_properties, encode_publish, encode_string, next_packet
+from ingest.fast_paho import BufferedSocket, IngestClient, supported
 from ingest.mqtt_client import ConsumerClient
 from tests.conftest import MqttFactory, wait_until
 from yiju.localservices import LocalStack
@@ -57,13 +58,43 @@ def test_buffered_socket_hands_out_what_was_sent_in_any_split() -> None:
     b.close()
 
 
-def test_varint_decodes_and_rejects_overlong() -> None:
-    """MQTT variable byte integers decode; five continuation bytes are malformed."""
-    assert _varint(b"\x00", 0) == (0, 1)
-    assert _varint(b"\xff\x7f", 0) == (16_383, 2)
-    assert _varint(b"..\x80\x80\x01", 2) == (16_384, 5)
-    with pytest.raises(mqtt.MalformedPacket):
-        _varint(b"\xff\xff\xff\xff\xff", 0)
+def _handle(packet: bytes) -> list[mqtt.MQTTMessage]:
+    """What an `IngestClient` hands to `on_message` for one whole received packet."""
+    client = IngestClient(
+        mqtt.CallbackAPIVersion.VERSION2, client_id="decode", protocol=mqtt.MQTTv5, manual_ack=True
+    )
+    got: list[mqtt.MQTTMessage] = []
+    client.on_message = lambda _c, _u, m: got.append(m)
+    first, start, end = next_packet(packet)
+    client._in_packet["command"] = first
+    client._in_packet["packet"] = bytearray(packet[start:end])
+    client._handle_publish()
+    return got
+
+
+def test_publish_is_decoded_into_paho_s_message() -> None:
+    """Topic, packet id, flags, properties and payload come out as paho's would."""
+    props = encode_properties([(0x03, "application/json"), (0x26, ("seq", "9"))])
+    packet = encode_publish(encode_string("yiju/telemetry/bin/d1"), b"{}", 1, True, 42, props)
+    (message,) = _handle(packet)
+    assert (message.topic, message.mid, message.qos, message.retain) == (
+        "yiju/telemetry/bin/d1",
+        42,
+        1,
+        True,
+    )
+    assert bytes(message.payload) == b"{}"
+    assert message.properties is not None
+    assert message.properties.ContentType == "application/json"
+    assert message.properties.UserProperty == [("seq", "9")]
+
+
+def test_malformed_publish_is_paho_s_malformed_packet() -> None:
+    """A PUBLISH whose properties run past its end raises paho's MalformedPacket, which
+    paho's read loop turns into a protocol error (the connection is dropped)."""
+    body = encode_string("t") + b"\x00\x01" + b"\x05\x01"
+    with pytest.raises(mqtt.MalformedPacket, match="properties longer than the packet"):
+        _handle(b"\x32" + bytes([len(body)]) + body)
 
 
 def _client(
