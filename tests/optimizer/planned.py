@@ -66,11 +66,17 @@ class Inputs:
         )
 
     def given(self, prepared: PreparedPlan) -> Given:
-        """What the solver was given; a re-plan of garbage starts trucks where the state
-        last saw them (the registry's depot otherwise)."""
+        """What the solver was given; a re-plan of garbage starts the trucks already on
+        shift where the state last saw them (the registry's depot otherwise: a truck
+        whose shift has not begun is parked there)."""
         starts = {}
         if self.kind == "garbage" and self.options.get("from_ms") is not None:
-            starts = {v: (p.lat, p.lon) for v, p in self.state.vehicle_positions.items()}
+            trucks = self.registry.truck_by_id
+            starts = {
+                v: (p.lat, p.lon)
+                for v, p in self.state.vehicle_positions.items()
+                if v in trucks and self.from_s > _clock_s(trucks[v].shift.start)
+            }
         return Given.of(prepared.tasks, starts)
 
 
@@ -187,3 +193,8 @@ def left_out_at_start(prepared: PreparedPlan) -> list[str]:
         assert start.status == "ok", f"{task.problem.name}: no start ({start.status})"
         left += [s.id for s in start.dropped if s.required]
     return left
+
+
+def _clock_s(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
