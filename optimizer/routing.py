@@ -105,17 +105,15 @@ def _nodes(problem: Problem) -> tuple[list[_Node], list[int], list[int]]:
 
 
 # With at least this much time, `initial="auto"` searches from several starts and
-# keeps the best; below it, from the constructed routes alone. Measured on Solomon's
-# set: each start wins on different instances (the constructor on R/RC, insertion on
-# clustered C), and guided local search mostly stalls where its start led it, so
-# more starts beat more time per start.
+# keeps the best; below it, from the constructed routes alone. Each start wins on
+# different instances (the constructor on R/RC, insertion on clustered C), and guided
+# local search mostly stalls where its start led it, so more starts beat more time
+# per start (figures: docs/optimizer.md, "The portfolio").
 PORTFOLIO_MIN_S = 2.5
 # One process: the constructed routes and parallel cheapest insertion, half the time
 # each. With two or more processes and no ruin and recreate (below LNS_MIN_S or
-# lns_share=0), each start gets `time_limit_s * workers / 4`:
-# on 12 hard Solomon instances at 10 s on 2 cores the four starts at 5 s each had a
-# mean gap of 2.8 %, against 3.2 % for the two starts at 10 s each and 3.7 % for the
-# two at 5 s in one process (26-27 Nov 2026).
+# lns_share=0), each start gets `time_limit_s * workers / 4`: four shorter starts beat
+# two longer ones on hard instances (docs/optimizer.md, "The portfolio").
 STARTS_ONE_PROCESS = (("construct", None), ("ortools", "PARALLEL_CHEAPEST_INSERTION"))
 STARTS_PARALLEL = (
     ("construct", None),
@@ -291,7 +289,7 @@ def _search_parameters(params: SolveParams, limit_s: float, *, lean: bool = Fals
     if lean:
         # OR-Tools builds its operators when the model closes, so the first search
         # and every recreate of the LNS share one set. The path-LNS operators cost
-        # half of a recreate's time (measured on R105: 346 -> 171 ms per iteration).
+        # half of a recreate's time (docs/optimizer.md, "Ruin and recreate").
         operators = search.local_search_operators
         for name in LNS_OFF_OPERATORS:
             setattr(operators, f"use_{name}", optional_boolean_pb2.BOOL_FALSE)
