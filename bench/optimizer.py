@@ -59,7 +59,7 @@ from optimizer.model import (  # noqa: E402
     TimeWindow,
 )
 from optimizer.params import PlanningConfig, SolveParams  # noqa: E402
-from optimizer.planning import SOLVE_SHARE, _allot, plan_day, solve_tasks  # noqa: E402
+from optimizer.planning import SOLVE_SHARE, allot_time, plan_day, solve_tasks  # noqa: E402
 from optimizer.routing import solve  # noqa: E402
 from optimizer.state import DistrictState  # noqa: E402
 
@@ -590,7 +590,7 @@ def bench_district(budget: float, workers: int) -> dict[str, float]:
             time_limit_s=budget * SOLVE_SHARE,
         )
         tasks += t
-    tasks = [relax(t) for t in _allot(tasks, budget * SOLVE_SHARE, workers)]
+    tasks = [relax(t) for t in allot_time(tasks, budget * SOLVE_SHARE, workers)]
     t0 = time.monotonic()
     ours = solve_tasks(tasks, workers)
     ours_wall = time.monotonic() - t0

@@ -59,7 +59,7 @@ def _run(task: PlanTask) -> Solution:
     return solve(task.problem, task.params, unload_at_end=task.unload_at_end)
 
 
-def _allot(tasks: list[PlanTask], budget_s: float, workers: int) -> list[PlanTask]:
+def allot_time(tasks: list[PlanTask], budget_s: float, workers: int) -> list[PlanTask]:
     """Split the solve budget over tasks by size, as if `workers` ran them in parallel."""
     sizes = [len(t.problem.stops) + 1 for t in tasks]
     total = sum(sizes)
@@ -255,7 +255,7 @@ def plan_day(
     rounds = math.ceil(len(tasks) / max(1, config.workers))
     spent = time.monotonic() - started
     budget = max(MIN_TASK_LIMIT_S, _solve_budget(time_limit_s) - spent - TASK_OVERHEAD_S * rounds)
-    tasks = _allot(tasks, budget, config.workers)
+    tasks = allot_time(tasks, budget, config.workers)
     log.info(
         "plan %s: %d tasks, %d stops, %d vehicles, %.0f s budget",
         plan_id,
