@@ -183,7 +183,7 @@ def test_forecast_spread_moves_the_deadline_before_the_evening_gap() -> None:
     exact = fc.reaches(CONFIG.deadline_fill_pct, PLAN_AT, DAY_S)
     assert exact is not None
     assert 19 * HOUR < exact < 20 * HOUR
-    plain = PlanningConfig(second_visits=False)
+    plain = PlanningConfig(forecast_spread=0.0, second_visits=False)
     ((windows, _),) = plan_visits(fc, plain, PLAN_AT)
     assert windows[-1].open_s == 19 * HOUR
     cautious = PlanningConfig(forecast_spread=0.15, second_visits=False)

@@ -17,7 +17,7 @@ from core.dispatch import RouteDispatch, RouteStopOut, StopKind
 from core.localday import LocalDay
 from optimizer import planning
 from optimizer.model import Problem, ProblemBuilder, RoutePlan, Solution, TimeWindow
-from optimizer.params import SolveParams
+from optimizer.params import PlanningConfig, SolveParams
 from optimizer.routing import solve
 from optimizer.state import DistrictState
 from simulators.district import generate_district
@@ -48,7 +48,16 @@ def waiting() -> CheckedPlan:
     from_ms = LocalDay(DAY).start_ms + (7 * 3600 + 1800) * 1000
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(planning, "_run", solve_counted)
-        return plan(registry, state, DAY, "garbage", TOWN, time_limit_s=2, from_ms=from_ms)
+        return plan(
+            registry,
+            state,
+            DAY,
+            "garbage",
+            TOWN,
+            time_limit_s=2,
+            from_ms=from_ms,
+            config=PlanningConfig(forecast_spread=0.0),
+        )
 
 
 def _check(valid: CheckedPlan, routes: list[RouteDispatch]) -> list[str]:
