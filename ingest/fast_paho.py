@@ -62,9 +62,10 @@ _PRIVATE_HOOKS = (
 )
 
 
-def unsupported_reason() -> str | None:
-    """Why `IngestClient` cannot run on the installed paho, or None when it can."""
-    version = str(getattr(paho.mqtt, "__version__", "unknown"))
+def unsupported_reason(version: str | None = None) -> str | None:
+    """Why `IngestClient` cannot run on paho `version` (default: the installed one),
+    or None when it can."""
+    version = version or str(getattr(paho.mqtt, "__version__", "unknown"))
     if version.split(".")[:2] != TESTED_PAHO.split("."):
         return f"paho-mqtt {version} is installed; the fast client is tested with {TESTED_PAHO}.x"
     probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)

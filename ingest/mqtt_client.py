@@ -31,23 +31,32 @@ class ConsumerClient(mqtt.Client):
         return count
 
 
-def fast_client_problem() -> str | None:
-    """Why the fast client cannot run on the installed paho, or None when it can."""
+FAST_CLIENT_MODULE = "ingest.fast_paho"
+
+
+def fast_client_problem(
+    paho_version: str | None = None, module: str = FAST_CLIENT_MODULE
+) -> str | None:
+    """Why the fast client (`module`) cannot run on paho `paho_version` (default: the
+    installed one), or None when it can."""
     try:
-        fast_paho = importlib.import_module("ingest.fast_paho")
+        fast_paho = importlib.import_module(module)
     except (ImportError, AttributeError) as exc:  # a paho without a module or name it uses
-        return f"ingest.fast_paho does not load: {exc}"
-    reason: str | None = fast_paho.unsupported_reason()
+        return f"{module} does not load: {exc}"
+    reason: str | None = fast_paho.unsupported_reason(paho_version)
     return reason
 
 
-def consumer_client_class(fast: bool) -> type[ConsumerClient]:
-    """The fast client when `fast` is asked for and the installed paho supports it;
-    otherwise stock paho, with a warning when the fast one was asked for."""
+def consumer_client_class(
+    fast: bool, paho_version: str | None = None, module: str = FAST_CLIENT_MODULE
+) -> type[ConsumerClient]:
+    """The fast client when `fast` is asked for and paho supports it (the installed
+    paho, or `paho_version`); otherwise stock paho, with a warning when the fast one
+    was asked for."""
     if not fast:
         log.info("consuming with stock paho (YIJU_INGEST_FAST_CLIENT=false)")
         return ConsumerClient
-    problem = fast_client_problem()
+    problem = fast_client_problem(paho_version, module)
     if problem is not None:
         log.warning(
             "the fast MQTT client cannot run here (%s); consuming with stock paho: "

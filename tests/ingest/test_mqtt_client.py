@@ -6,14 +6,11 @@ proves the stock client loses nothing."""
 from __future__ import annotations
 
 import logging
-import sys
 
-import paho.mqtt
 import pytest
 
 from core.registry import Registry
 from core.settings import Settings
-from ingest import mqtt_client
 from ingest.consumer import Consumer
 from ingest.fast_paho import IngestClient
 from ingest.mqtt_client import ConsumerClient, consumer_client_class, fast_client_problem
@@ -34,41 +31,34 @@ def test_the_installed_paho_runs_the_fast_client(
 
 
 def test_an_unsupported_paho_gets_stock_paho_and_a_warning(
-    service_settings: Settings,
-    small_district: Registry,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """When the probe finds the fast client unfit, the worker consumes with stock paho
-    and says so at start-up."""
-    monkeypatch.setattr(mqtt_client, "fast_client_problem", lambda: "no _packet_read")
+    """When the fast client cannot run on the paho release (2.1 here), the worker
+    consumes with stock paho and says so at start-up."""
     with caplog.at_level(logging.WARNING, logger="yiju.ingest"):
-        consumer = _consumer(service_settings, small_district)
-    assert type(consumer.client) is ConsumerClient
+        chosen = consumer_client_class(fast=True, paho_version="2.1.0")
+    assert chosen is ConsumerClient
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("no _packet_read" in w and "stock paho" in w for w in warnings), warnings
+    assert any("2.1.0" in w and "stock paho" in w for w in warnings), warnings
 
 
-def test_a_fast_client_that_does_not_import_is_unsupported(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A paho without a module the fast client imports (2.1 has no
-    `paho.mqtt.exception`) makes the import fail; the probe reports it."""
-    monkeypatch.setitem(sys.modules, "ingest.fast_paho", None)
-    problem = fast_client_problem()
+def test_a_fast_client_that_does_not_import_is_unsupported() -> None:
+    """A fast client module that does not load (paho 2.1 lacks `paho.mqtt.exception`,
+    which ingest.fast_paho imports) is reported, and stock paho is chosen."""
+    problem = fast_client_problem(module="ingest.fast_paho_for_another_paho")
     assert problem is not None
     assert "does not load" in problem
-    assert consumer_client_class(fast=True) is ConsumerClient
+    assert consumer_client_class(fast=True, module="ingest.fast_paho_for_another_paho") is (
+        ConsumerClient
+    )
 
 
-def test_another_paho_release_is_unsupported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_paho_release_is_unsupported() -> None:
     """The private methods are only known on the tested release (2.2.x)."""
-    monkeypatch.setattr(paho.mqtt, "__version__", "2.1.0")
-    problem = fast_client_problem()
+    problem = fast_client_problem("2.1.0")
     assert problem is not None
     assert "2.1.0" in problem
-    monkeypatch.setattr(paho.mqtt, "__version__", "2.2.7")
-    assert fast_client_problem() is None
+    assert fast_client_problem("2.2.7") is None
 
 
 def test_the_settings_force_stock_paho(
