@@ -1,0 +1,1 @@
+"""From the district to routing problems and from their solutions to plans."""
