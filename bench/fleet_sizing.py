@@ -24,8 +24,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from core.localday import LocalDay  # noqa: E402
 from core.registry import Registry  # noqa: E402
-from optimizer.planning import plan_day  # noqa: E402
-from optimizer.state import DistrictState  # noqa: E402
+from optimizer.planning.day import plan_day  # noqa: E402
+from optimizer.planning.state import DistrictState  # noqa: E402
 from simulators.district import generate_district  # noqa: E402
 from simulators.fleet_sizing import size_town  # noqa: E402
 

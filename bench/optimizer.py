@@ -49,19 +49,20 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from core.localday import LocalDay  # noqa: E402
 from core.processes import process_pool  # noqa: E402
 from optimizer.distance import GreatCircle  # noqa: E402
-from optimizer.garbage import garbage_tasks  # noqa: E402
-from optimizer.model import (  # noqa: E402
+from optimizer.planning.config import PlanningConfig  # noqa: E402
+from optimizer.planning.day import SOLVE_SHARE, allot_time, plan_day, solve_tasks  # noqa: E402
+from optimizer.planning.garbage import garbage_tasks  # noqa: E402
+from optimizer.planning.state import DistrictState  # noqa: E402
+from optimizer.planning.tasks import PlanTask  # noqa: E402
+from optimizer.solver.params import SolveParams  # noqa: E402
+from optimizer.solver.portfolio import solve  # noqa: E402
+from optimizer.solver.problem import (  # noqa: E402
     DistanceMatrixSource,
-    PlanTask,
     Problem,
     ProblemBuilder,
-    Solution,
     TimeWindow,
 )
-from optimizer.params import PlanningConfig, SolveParams  # noqa: E402
-from optimizer.planning import SOLVE_SHARE, allot_time, plan_day, solve_tasks  # noqa: E402
-from optimizer.routing import solve  # noqa: E402
-from optimizer.state import DistrictState  # noqa: E402
+from optimizer.solver.solution import Solution  # noqa: E402
 
 # Distances truncated to one decimal, as the exact methods behind the best-known
 # values computed them; distances and times ×10 as integers inside both solvers.

@@ -14,10 +14,11 @@ from core.registry import load_registry
 from core.settings import get_settings
 from optimizer.distance import provider_from_config
 from optimizer.errors import PlanningError
-from optimizer.jobs import deliver, run_plan_job
-from optimizer.params import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S, PlanningConfig
-from optimizer.planning import plan_day
-from optimizer.state import DistrictState, read_state
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.day import plan_day
+from optimizer.planning.jobs import deliver, run_plan_job
+from optimizer.planning.state import DistrictState, read_state
+from optimizer.solver.params import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S
 
 # Seconds of search for `yiju plan` when neither --time-limit nor the settings say.
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -145,7 +146,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     if args.no_state:
         record = plan_and_save(DistrictState.empty(at))
-        from optimizer.publish import export_files
+        from optimizer.planning.publish import export_files
 
         export_files(settings, record)
     else:

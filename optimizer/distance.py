@@ -17,7 +17,7 @@ import httpx
 import numpy as np
 
 from optimizer.errors import DistanceError
-from optimizer.model import UNREACHABLE, DistanceMatrixSource
+from optimizer.solver.problem import UNREACHABLE, DistanceMatrixSource
 
 log = logging.getLogger("yiju.optimizer")
 

@@ -18,7 +18,6 @@ from core.influx import InfluxClient
 from core.localday import MS_PER_HOUR, LocalDay
 from core.registry import Registry
 from core.settings import Settings
-from optimizer import planning
 from simulators.faults import Breakdown, FaultConfig
 from simulators.truth import read_truth_log
 from tests.ingest.conftest import fresh_database
@@ -46,7 +45,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> PlanRecorder:
     out the same however busy the machine."""
     recorder = PlanRecorder()
     monkeypatch.setattr(district_run, "plan_day", recorder)
-    monkeypatch.setattr(planning, "_run", solve_counted)
+    monkeypatch.setattr("optimizer.planning.day.solve_task", solve_counted)
     return recorder
 
 

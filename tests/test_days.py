@@ -16,7 +16,7 @@ from core.influx import InfluxClient
 from core.localday import at_local, local_date
 from core.registry import Registry
 from core.thresholds import DEFAULT_THRESHOLDS
-from optimizer import baseline, planning
+from optimizer.planning import baseline
 from simulators.faults import Breakdown, FaultConfig
 from tests.conftest import clear_retained_status
 from tests.ingest.conftest import fresh_database
@@ -58,7 +58,7 @@ def _run(
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(district_run, "plan_day", recorder)
             patch.setattr(baseline, "plan_day", recorder)  # the fixed schedule's plan
-            patch.setattr(planning, "_run", solve_counted)
+            patch.setattr("optimizer.planning.day.solve_task", solve_counted)
             return run_days(settings, registry, options)
     finally:
         admin.drop_database()

@@ -25,7 +25,7 @@ from core.influx import InfluxClient
 from core.localday import MS_PER_HOUR, LocalDay
 from core.registry import Registry, save_registry
 from core.settings import Settings, get_settings
-from optimizer.params import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S
+from optimizer.solver.params import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S
 from simulators.district import generate_district
 from simulators.faults import Breakdown, FaultConfig
 from simulators.truth import read_truth_log

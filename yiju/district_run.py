@@ -45,12 +45,12 @@ from dashboards.seed import seed as seed_dashboards
 from ingest.arrival import SimulationClock
 from ingest.service import IngestService
 from ingest.stats import IngestCounters
-from optimizer.baseline import fixed_schedule, for_day
 from optimizer.distance import great_circle_m
-from optimizer.params import PlanningConfig
-from optimizer.planning import plan_day
-from optimizer.publish import dispatch_routes, store_route_stops
-from optimizer.state import read_state
+from optimizer.planning.baseline import fixed_schedule, for_day
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.day import plan_day
+from optimizer.planning.publish import dispatch_routes, store_route_stops
+from optimizer.planning.state import read_state
 from simulators.day import DaySummary, Progress, run_day
 from simulators.faults import Breakdown, FaultConfig
 from simulators.wire import Connection

@@ -16,9 +16,9 @@ from core.dispatch import RouteDispatch, RouteStopOut
 from core.localday import MS_PER_DAY, LocalDay
 from core.plans import PlanRecord
 from core.registry import Registry
-from optimizer.params import PlanningConfig
-from optimizer.planning import plan_day
-from optimizer.state import DistrictState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.day import plan_day
+from optimizer.planning.state import DistrictState
 
 
 def fixed_schedule(

@@ -18,23 +18,17 @@ from core.processes import process_pool
 from core.registry import Registry
 from optimizer.distance import GreatCircle
 from optimizer.errors import PlanningError
-from optimizer.garbage import garbage_tasks
-from optimizer.model import (
-    DistanceMatrixSource,
-    PlanTask,
-    PreparedPlan,
-    Solution,
-    Stop,
-    Unserved,
-    is_second_visit,
-    point_id_of,
-)
-from optimizer.output import kpis, route_dispatch, unserved_stop
-from optimizer.params import PlanningConfig
-from optimizer.pest import pest_tasks
-from optimizer.routing import solve
-from optimizer.state import DistrictState
-from optimizer.unserved import INDIVIDUAL, classify, extra_crew_hours, extra_vehicles
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.garbage import garbage_tasks
+from optimizer.planning.output import kpis, route_dispatch, unserved_stop
+from optimizer.planning.pest import pest_tasks
+from optimizer.planning.state import DistrictState
+from optimizer.planning.tasks import PlanTask, PreparedPlan, Unserved
+from optimizer.planning.unserved import INDIVIDUAL, classify, extra_crew_hours, extra_vehicles
+from optimizer.solver.budget import Budget
+from optimizer.solver.portfolio import solve
+from optimizer.solver.problem import DistanceMatrixSource, Stop, is_second_visit, point_id_of
+from optimizer.solver.solution import Solution
 
 log = logging.getLogger("yiju.optimizer")
 
@@ -55,7 +49,8 @@ MIN_TASK_LIMIT_S = 0.5
 MIN_SIZING_S = 3.0
 
 
-def _run(task: PlanTask) -> Solution:
+def solve_task(task: PlanTask) -> Solution:
+    """One task solved (in the process that runs it: `solve_tasks` hands tasks to a pool)."""
     return solve(task.problem, task.params, unload_at_end=task.unload_at_end)
 
 
@@ -77,10 +72,10 @@ def solve_tasks(tasks: list[PlanTask], workers: int) -> list[tuple[PlanTask, Sol
     """Solve tasks, largest first, in `workers` processes (inline when one suffices)."""
     order = sorted(tasks, key=lambda t: -len(t.problem.stops))
     if workers <= 1 or len(order) <= 1:
-        return [(t, _run(t)) for t in order]
+        return [(t, solve_task(t)) for t in order]
     results: list[tuple[PlanTask, Solution]] = []
     with process_pool(min(workers, len(order))) as pool:
-        futures = {pool.submit(_run, t): t for t in order}
+        futures = {pool.submit(solve_task, t): t for t in order}
         for done, future in enumerate(as_completed(futures), start=1):
             task = futures[future]
             results.append((task, future.result()))
@@ -94,13 +89,14 @@ def _size(job: tuple[PlanTask, list[Stop], float]) -> int:
 
 
 def size_extra_fleet(
-    sizing: list[tuple[PlanTask, list[Stop]]], budget_s: float, workers: int
+    sizing: list[tuple[PlanTask, list[Stop]]], budget: Budget, workers: int
 ) -> int:
     """Extra trucks for the stops each task's fleet had no time for, solved in parallel
-    within `budget_s` (each sizing solves at most twice)."""
+    within what is left of `budget` (each sizing solves at most twice)."""
     if not sizing:
         return 0
-    per_solve = max(0.3, min(5.0, budget_s * workers / (2 * len(sizing)) * 0.7))
+    left_s = budget.remaining_s()
+    per_solve = max(0.3, min(5.0, left_s * workers / (2 * len(sizing)) * 0.7))
     jobs = [(task, stops, per_solve) for task, stops in sizing]
     log.info("sizing the extra fleet for %d tasks, %.1f s per solve", len(jobs), per_solve)
     if workers <= 1 or len(jobs) == 1:
@@ -233,6 +229,10 @@ def plan_day(
     breakdown leaves more than the town's own spare can take.
     """
     started = time.monotonic()
+    budget = Budget.from_now(time_limit_s)
+    # The search's share; what is left after it names the unserved stops and sizes
+    # the extra fleet.
+    solving = budget.share(SOLVE_SHARE)
     config = config or PlanningConfig()
     plan_id = plan_id or new_plan_id(day.isoformat(), kind)
     prepared = prepare_plan(
@@ -253,9 +253,8 @@ def plan_day(
     stops_total, vehicles = prepared.stops_total, prepared.vehicles_available
     origin_ms = prepared.origin_ms
     rounds = math.ceil(len(tasks) / max(1, config.workers))
-    spent = time.monotonic() - started
-    budget = max(MIN_TASK_LIMIT_S, _solve_budget(time_limit_s) - spent - TASK_OVERHEAD_S * rounds)
-    tasks = allot_time(tasks, budget, config.workers)
+    solve_s = max(MIN_TASK_LIMIT_S, solving.remaining_s() - TASK_OVERHEAD_S * rounds)
+    tasks = allot_time(tasks, solve_s, config.workers)
     log.info(
         "plan %s: %d tasks, %d stops, %d vehicles, %.0f s budget",
         plan_id,
@@ -294,9 +293,8 @@ def plan_day(
             sizing.append((task, fleet_full))
         elif fleet_full:
             crew_hours += extra_crew_hours(task.problem, fleet_full)
-    remaining = time_limit_s - (time.monotonic() - started)
-    if remaining >= MIN_SIZING_S:
-        extra = size_extra_fleet(sizing, remaining, config.workers)
+    if budget.remaining_s() >= MIN_SIZING_S:
+        extra = size_extra_fleet(sizing, budget, config.workers)
     else:
         extra = _extra_by_points_per_truck(routes, sizing)
     capacities = {t.id: t.capacity_kg for t in registry.trucks}

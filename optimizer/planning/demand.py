@@ -20,8 +20,8 @@ from datetime import date, timedelta
 
 from core.calendar import calendar_factor, mean_calendar_factor
 from core.registry import CollectionPoint, District, PointCategory
-from optimizer.params import PlanningConfig
-from optimizer.state import BinState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.state import BinState
 
 DAY_S = 86_400
 HOUR_S = 3600

@@ -19,57 +19,30 @@ from datetime import date
 import numpy as np
 
 from core.dispatch import StopKind
-from core.localday import parse_clock
 from core.plans import UnservedReason
-from core.registry import CollectionPoint, Registry, Shift, Truck
-from optimizer.demand import PointForecast, forecast, kg
+from core.registry import CollectionPoint, Registry, Truck
 from optimizer.distance import great_circle_m
-from optimizer.model import (
-    Break,
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.demand import PointForecast, forecast, kg
+from optimizer.planning.shifts import DAY_S, clock_s, shift_break, shift_window
+from optimizer.planning.state import BinState, DistrictState
+from optimizer.planning.tasks import PlanTask, Unserved
+from optimizer.solver.params import SolveParams
+from optimizer.solver.problem import (
     DistanceMatrixSource,
-    PlanTask,
     ProblemBuilder,
     TimeWindow,
-    Unserved,
     is_second_visit,
     second_visit_id,
 )
-from optimizer.params import PlanningConfig, SolveParams
-from optimizer.state import BinState, DistrictState
 
 log = logging.getLogger("yiju.optimizer")
 
-DAY_S = 86_400
-
-
-def clock_s(text: str) -> int:
-    t = parse_clock(text)
-    return t.hour * 3600 + t.minute * 60 + t.second
-
-
-def shift_window(shift: Shift, from_s: int) -> TimeWindow | None:
-    """The shift as a window from `from_s` on; None when it is already over."""
-    start, end = clock_s(shift.start), clock_s(shift.end)
-    start = max(start, from_s)
-    return TimeWindow(start, end) if start < end else None
-
-
-def shift_break(shift: Shift, window: TimeWindow, slack_s: int) -> Break | None:
-    """The shift's break, movable by `slack_s` either way inside the window; None
-    when it has no length or (re-planning) its latest start has passed."""
-    if shift.break_min <= 0:
-        return None
-    duration = shift.break_min * 60
-    nominal = clock_s(shift.break_start)
-    earliest = max(window.open_s, nominal - slack_s)
-    latest = min(window.close_s - duration, nominal + slack_s)
-    return Break(earliest, latest, duration) if earliest <= latest else None
-
 
 @dataclass(frozen=True, slots=True)
-class _PointStop:
+class PointStop:
     """One visit of a point: its first (or only) visit of the day, or a second one
-    (`stop_id` with model.SECOND_VISIT) whose garbage is counted from `since_s`, the
+    (`stop_id` with problem.SECOND_VISIT) whose garbage is counted from `since_s`, the
     first visit's earliest start, in a bin emptied then."""
 
     point: CollectionPoint
@@ -197,7 +170,7 @@ def plan_visits(
     return [(first, None), ((second,), first[0].open_s)]
 
 
-def _point_stops(
+def point_stops(
     registry: Registry,
     points: list[CollectionPoint],
     state: DistrictState,
@@ -208,7 +181,7 @@ def _point_stops(
     *,
     cleared: dict[str, int] | None = None,
     day: date | None = None,
-) -> tuple[list[_PointStop], list[Unserved]]:
+) -> tuple[list[PointStop], list[Unserved]]:
     """The visits of `points` (not cleared today) and of the points `cleared` today
     (point id -> clearance ms) that will not last until tomorrow's first service."""
     district = registry.district
@@ -269,15 +242,15 @@ def _point_stops(
                 due = windows[-1].close_s
                 late = due + config.late_allowance_s
                 windows = _windows(config, windows[0].open_s, late) or windows
-            visit = _PointStop(point, fc, windows, 0, service, stop_id, since, due)
+            visit = PointStop(point, fc, windows, 0, service, stop_id, since, due)
             demand = visit.demand_at(visit.latest_s, from_s, config, density)
             stops.append(dataclasses.replace(visit, demand_kg=demand))
     return stops, unserved
 
 
 def _within_shifts(
-    stops: list[_PointStop], trucks: list[Truck], from_s: int, town_id: str
-) -> tuple[list[_PointStop], list[Unserved]]:
+    stops: list[PointStop], trucks: list[Truck], from_s: int, town_id: str
+) -> tuple[list[PointStop], list[Unserved]]:
     """The visits cut to the hours some truck is on shift; a visit whose windows all
     fall outside them (an evening visit when only morning trucks are left after a
     breakdown) is named unserved instead of reaching the solver."""
@@ -306,7 +279,7 @@ def _within_shifts(
 
 
 def _station_trip_s(
-    stops: list[_PointStop], stations: list[tuple[float, float, int]], config: PlanningConfig
+    stops: list[PointStop], stations: list[tuple[float, float, int]], config: PlanningConfig
 ) -> np.ndarray:
     """Per stop: an estimate of the round trip to its nearest station plus the unloading
     (great circle × detour at the configured speed; a sectoring estimate, not a route)."""
@@ -320,14 +293,14 @@ def _station_trip_s(
     return np.asarray(trip.min(axis=1), dtype=np.float64)
 
 
-def _sectors(
-    stops: list[_PointStop],
+def sweep_sectors(
+    stops: list[PointStop],
     trucks: list[Truck],
     centre: tuple[float, float],
     stations: list[tuple[float, float, int]],
     config: PlanningConfig,
     from_s: int,
-) -> list[tuple[list[_PointStop], list[Truck]]]:
+) -> list[tuple[list[PointStop], list[Truck]]]:
     """Communities swept by angle around the town centre into sectors, each with a mix
     of the town's trucks dealt round-robin, cut so each sector's work matches what its
     trucks can do.
@@ -344,7 +317,7 @@ def _sectors(
     if k == 1:
         return [(stops, trucks)]
 
-    def angle(s: _PointStop) -> float:
+    def angle(s: PointStop) -> float:
         return math.atan2(s.point.lat - centre[0], s.point.lon - centre[1])
 
     trip = _station_trip_s(stops, stations, config)
@@ -377,7 +350,7 @@ def _sectors(
     powers = [sum(power(t) for t in d) for d in dealt]
     total_power = sum(powers) or 1.0
     total = sum(work.values())
-    sectors: list[list[_PointStop]] = [[] for _ in range(k)]
+    sectors: list[list[PointStop]] = [[] for _ in range(k)]
     current, acc = 0, 0.0
     for s in ordered:
         w = work[s.stop_id]
@@ -390,7 +363,7 @@ def _sectors(
 
 
 def _demand_steps(
-    s: _PointStop, trucks: list[Truck], from_s: int, registry: Registry, config: PlanningConfig
+    s: PointStop, trucks: list[Truck], from_s: int, registry: Registry, config: PlanningConfig
 ) -> tuple[tuple[int, int], ...]:
     """The point's demand for trucks whose shift ends at each of the sector's shift ends."""
     density = registry.district.garbage_density_kg_per_l
@@ -427,7 +400,7 @@ def garbage_tasks(
     for p in cleared:
         done.setdefault(p, from_ms)  # cleared earlier today, time unknown: assume now
     points = [p for p in registry.points_in(town_id) if p.id not in done]
-    stops, unserved = _point_stops(
+    stops, unserved = point_stops(
         registry,
         points,
         state,
@@ -466,7 +439,7 @@ def garbage_tasks(
     ]
     stops, off_shift = _within_shifts(stops, trucks, from_s, town_id)
     unserved += off_shift
-    sectors = _sectors(stops, trucks, (town.lat, town.lon), unload_at, config, from_s)
+    sectors = sweep_sectors(stops, trucks, (town.lat, town.lon), unload_at, config, from_s)
     if not stations:
         log.warning("%s has no transfer station: trucks unload at their depots", town_id)
     tasks = []

@@ -17,11 +17,11 @@ from core.registry import Registry, load_registry
 from core.settings import Settings
 from optimizer.distance import provider_from_config
 from optimizer.errors import PlanningError
-from optimizer.model import DistanceMatrixSource
-from optimizer.params import PlanningConfig
-from optimizer.planning import plan_day
-from optimizer.publish import dispatch_routes, export_files, store_route_stops
-from optimizer.state import read_state
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.day import plan_day
+from optimizer.planning.publish import dispatch_routes, export_files, store_route_stops
+from optimizer.planning.state import read_state
+from optimizer.solver.problem import DistanceMatrixSource
 
 log = logging.getLogger("yiju.optimizer")
 

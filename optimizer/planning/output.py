@@ -13,7 +13,9 @@ from core import schema
 from core.dispatch import PlanKind, RouteDispatch, RouteStopOut, StopKind
 from core.line_protocol import line
 from core.plans import PlanRecord, UnservedReason, UnservedStop
-from optimizer.model import RoutePlan, Unserved, point_id_of
+from optimizer.planning.tasks import Unserved
+from optimizer.solver.problem import point_id_of
+from optimizer.solver.solution import RoutePlan
 
 
 def route_dispatch(

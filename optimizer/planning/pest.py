@@ -19,10 +19,12 @@ from core.plans import UnservedReason
 from core.registry import PestCrew, PestSite, Registry
 from core.schema import ViolationKind
 from core.thresholds import RuleThresholds
-from optimizer.garbage import DAY_S, shift_break, shift_window
-from optimizer.model import DistanceMatrixSource, PlanTask, ProblemBuilder, TimeWindow, Unserved
-from optimizer.params import PlanningConfig, SolveParams
-from optimizer.state import DistrictState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.shifts import DAY_S, shift_break, shift_window
+from optimizer.planning.state import DistrictState
+from optimizer.planning.tasks import PlanTask, Unserved
+from optimizer.solver.params import SolveParams
+from optimizer.solver.problem import DistanceMatrixSource, ProblemBuilder, TimeWindow
 
 log = logging.getLogger("yiju.optimizer")
 

@@ -17,7 +17,7 @@ from core.plans import PlanRecord
 from core.settings import Settings
 from core.topics import Topics
 from optimizer.errors import PlanningError
-from optimizer.output import route_stop_lines, write_exports
+from optimizer.planning.output import route_stop_lines, write_exports
 
 log = logging.getLogger("yiju.optimizer")
 

@@ -14,7 +14,7 @@ from core import schema
 from core.influx import InfluxClient, quote_ident, series_values
 from core.localday import DEFAULT_TZ, MS_PER_DAY, MS_PER_HOUR, local_date
 from core.schema import ViolationKind
-from optimizer.params import PlanningConfig, shape_share
+from optimizer.planning.config import PlanningConfig, shape_share
 
 log = logging.getLogger("yiju.optimizer")
 

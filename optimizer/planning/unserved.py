@@ -16,9 +16,10 @@ from collections import Counter
 
 from core.dispatch import StopKind
 from core.plans import UnservedReason
-from optimizer.model import UNREACHABLE, PlanTask, Problem, Stop, Unserved, Vehicle
-from optimizer.params import SolveParams
-from optimizer.routing import solve
+from optimizer.planning.tasks import PlanTask, Unserved
+from optimizer.solver.params import SolveParams
+from optimizer.solver.portfolio import solve
+from optimizer.solver.problem import UNREACHABLE, Problem, Stop, Vehicle
 
 log = logging.getLogger("yiju.optimizer")
 

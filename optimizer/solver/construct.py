@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.model import Break, Problem, Vehicle, is_second_visit
+from optimizer.solver.problem import Break, Problem, Vehicle, is_second_visit
 
 # Waiting longer than this for a window to open is not worth it for a first route;
 # a double-shifted truck done with the day's stops by 13:00 still waits for the

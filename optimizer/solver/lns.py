@@ -28,14 +28,15 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from optimizer.solver.budget import Budget
+
 log = logging.getLogger("yiju.optimizer")
 
 
 @dataclass(frozen=True, slots=True)
 class LnsParams:
-    """How the ruin-and-recreate loop runs (times are `time.monotonic()` seconds)."""
+    """How the ruin-and-recreate loop runs (the time it may take is its `Budget`)."""
 
-    deadline: float
     seed: int = 1
     # Stops removed per iteration: uniform between these (capped by the stops served).
     # On 12 hard Solomon instances (10 s, 2 cores) 5-15 gave a mean gap of 1.53 %,
@@ -154,11 +155,12 @@ def ruin_and_recreate(
     stops: list[int],
     dist: np.ndarray,
     node_of: list[int],
+    budget: Budget,
     params: LnsParams,
     *,
     name: str = "",
 ) -> pywrapcp.Assignment:
-    """The best solution found from `start` until `params.deadline` (at worst `start`).
+    """The best solution found from `start` within `budget` (at worst `start`).
 
     `stops` are the variable indices the ruin may remove; `dist[node_of[i], node_of[j]]`
     orders them by closeness. The model must be closed (it is after a first solve).
@@ -176,11 +178,11 @@ def ruin_and_recreate(
     t0 = max(1e-9, params.start_temperature * mean_arc)
     t1 = max(1e-9, params.end_temperature * mean_arc)
     began = time.monotonic()
-    span = max(1e-9, params.deadline - began)
+    span = max(1e-9, budget.remaining_s())
     iterations = improved = failed = 0
     while True:
         now = time.monotonic()
-        left = params.deadline - now
+        left = budget.remaining_s()
         if left < 0.02 or served == 0 or iterations == params.max_iterations:
             break
         # Cooling follows the budget: the clock, or the count (then the same on any machine).

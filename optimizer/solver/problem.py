@@ -1,9 +1,11 @@
-"""The optimizer's own routing types and the builder that assembles a problem.
+"""The routing problem the solver is given: typed records and the builder that
+assembles them.
 
 Everything inside a `Problem` is an integer: seconds from the problem's time
 origin, metres, kilograms. Conversion from clock times, epoch milliseconds and
 litres happens once, in the modules that build problems from the registry
-(`garbage`, `pest`), and back in `output`.
+(`optimizer.planning.garbage`, `optimizer.planning.pest`), and back in
+`optimizer.planning.output`.
 
 The builder follows PyVRP's style: `add_*` return the objects they create and
 callers pass those objects back (a vehicle gets its `Depot`, not an index).
@@ -18,7 +20,6 @@ import numpy as np
 
 from core.dispatch import StopKind
 from optimizer.errors import ModelError
-from optimizer.params import SolveParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,93 +299,7 @@ class ProblemBuilder:
 
 
 class DistanceMatrixSource:
-    """What `ProblemBuilder.build` needs from a distance provider (see `distance`)."""
+    """What `ProblemBuilder.build` needs from a distance provider (see `optimizer.distance`)."""
 
     def matrices(self, points: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
-
-
-# --- solutions -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """One visit of a planned route, in driving order (times in problem seconds)."""
-
-    kind: StopKind
-    ref_id: str
-    location: Location
-    arrival_s: int
-    departure_s: int
-    load_kg: int  # on board after the visit
-    community_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RoutePlan:
-    vehicle: Vehicle
-    visits: tuple[Visit, ...]
-    distance_m: int
-
-    @property
-    def served(self) -> list[str]:
-        return [v.ref_id for v in self.visits if v.kind in (StopKind.POINT, StopKind.SITE)]
-
-    @property
-    def start_s(self) -> int:
-        return self.visits[0].departure_s if self.visits else 0
-
-    @property
-    def end_s(self) -> int:
-        return self.visits[-1].arrival_s if self.visits else 0
-
-    @property
-    def unloads(self) -> int:
-        return sum(1 for v in self.visits if v.kind is StopKind.STATION)
-
-
-@dataclass(frozen=True, slots=True)
-class Solution:
-    problem_name: str
-    routes: tuple[RoutePlan, ...]
-    dropped: tuple[Stop, ...]
-    objective: int
-    wall_s: float
-    status: str
-
-    @property
-    def distance_m(self) -> int:
-        return sum(r.distance_m for r in self.routes)
-
-
-@dataclass(frozen=True, slots=True)
-class Unserved:
-    """A stop the plan does not serve, with the reason (`core.plans.UnservedReason`)."""
-
-    stop_id: str
-    kind: StopKind
-    reason: str
-    detail: str
-    community_id: str | None = None
-    town_id: str | None = None
-
-
-@dataclass(frozen=True)
-class PlanTask:
-    """One independently solved part of a plan (a town, or a sector of a town)."""
-
-    town_id: str
-    problem: Problem
-    params: SolveParams
-    unload_at_end: bool = True
-
-
-@dataclass
-class PreparedPlan:
-    """Everything to solve for one plan, plus what is known unservable before solving."""
-
-    tasks: list[PlanTask]
-    unserved: list[Unserved]
-    stops_total: int
-    origin_ms: int
-    vehicles_available: int = 0

@@ -20,11 +20,12 @@ from core.dispatch import PlanKind
 from core.localday import LocalDay
 from core.plans import PlanRecord
 from core.registry import Registry
-from optimizer import planning
-from optimizer.model import PlanTask, PreparedPlan, Solution
-from optimizer.params import PlanningConfig
-from optimizer.routing import solve
-from optimizer.state import DistrictState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.day import plan_day, prepare_plan
+from optimizer.planning.state import DistrictState
+from optimizer.planning.tasks import PlanTask, PreparedPlan
+from optimizer.solver.portfolio import solve
+from optimizer.solver.solution import Solution
 from tests.optimizer.validator import Given, validate_plan
 
 # plan_day's options that prepare_plan takes too (the rest only steer the solve).
@@ -61,9 +62,7 @@ class Inputs:
 
     def prepare(self) -> PreparedPlan:
         options = {k: v for k, v in self.options.items() if k in _INPUTS}
-        return planning.prepare_plan(
-            self.registry, self.state, self.day, self.kind, self.town_id, **options
-        )
+        return prepare_plan(self.registry, self.state, self.day, self.kind, self.town_id, **options)
 
     def given(self, prepared: PreparedPlan) -> Given:
         """What the solver was given; a re-plan of garbage starts the trucks already on
@@ -111,7 +110,7 @@ def plan(
 ) -> CheckedPlan:
     """`plan_day` with these arguments, checked."""
     options = _materialised(options)
-    record = planning.plan_day(registry, state, day, kind, town_id, **options)
+    record = plan_day(registry, state, day, kind, town_id, **options)
     return check(record, Inputs(registry, state, day, kind, town_id, options))
 
 

@@ -11,8 +11,8 @@ from core.dispatch import StopKind
 from core.localday import MS_PER_DAY
 from core.plans import PlanRecord
 from core.registry import Registry
-from optimizer import baseline
-from optimizer.baseline import fixed_schedule, for_day
+from optimizer.planning import baseline
+from optimizer.planning.baseline import fixed_schedule, for_day
 from simulators.district import generate_district
 from tests.optimizer.planned import CheckedPlan, PlanRecorder, left_out_at_start
 from tests.optimizer.validator import validate_plan

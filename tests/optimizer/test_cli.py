@@ -13,8 +13,8 @@ from core.localday import LocalDay
 from core.plans import PlanRecord, PlanState, PlanStore
 from core.registry import Registry, save_registry
 from core.settings import Settings
-from optimizer.params import PlanningConfig
-from optimizer.state import DistrictState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.state import DistrictState
 from tests.optimizer.planned import Inputs, check
 
 

@@ -4,11 +4,11 @@ timeline, recomputed here from the problem's matrix, not from the constructor.""
 
 from __future__ import annotations
 
-from optimizer.construct import Step, construct
 from optimizer.distance import GreatCircle
-from optimizer.model import Break, Problem, ProblemBuilder, TimeWindow, second_visit_id
-from optimizer.params import SolveParams
-from optimizer.routing import solve
+from optimizer.solver.construct import Step, construct
+from optimizer.solver.params import SolveParams
+from optimizer.solver.portfolio import solve
+from optimizer.solver.problem import Break, Problem, ProblemBuilder, TimeWindow, second_visit_id
 from tests.optimizer.validator import great_circle, validate_solution
 
 HOUR = 3600

@@ -9,10 +9,10 @@ import pytest
 
 from core.calendar import MARKET_DAY_FACTOR, is_market_day
 from core.registry import BinSize, CollectionPoint, District, PointCategory
-from optimizer.demand import PointForecast, daily_rate, forecast, registry_rate
-from optimizer.garbage import plan_visits
-from optimizer.params import PlanningConfig
-from optimizer.state import BinState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.demand import PointForecast, daily_rate, forecast, registry_rate
+from optimizer.planning.garbage import plan_visits
+from optimizer.planning.state import BinState
 
 POINT = CollectionPoint(
     id="p",

@@ -12,10 +12,10 @@ import pytest
 from core.localday import MS_PER_DAY, MS_PER_HOUR, LocalDay
 from core.registry import PointCategory, Registry
 from core.topics import Topics
-from optimizer.demand import forecast
-from optimizer.garbage import DAY_S
-from optimizer.params import PlanningConfig
-from optimizer.state import BinState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.demand import forecast
+from optimizer.planning.shifts import DAY_S
+from optimizer.planning.state import BinState
 from simulators.engine import DistrictSim
 from simulators.faults import FaultConfig
 

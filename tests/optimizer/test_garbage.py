@@ -15,13 +15,14 @@ from core.dispatch import StopKind
 from core.localday import LocalDay, at_local
 from core.plans import PlanState, UnservedReason
 from core.registry import PointCategory, Registry
-from optimizer import planning
-from optimizer.demand import forecast
-from optimizer.garbage import DAY_S, clock_s
-from optimizer.model import PlanTask, Solution
-from optimizer.params import PlanningConfig
-from optimizer.routing import solve
-from optimizer.state import BinState, DistrictState, Position
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.day import prepare_plan
+from optimizer.planning.demand import forecast
+from optimizer.planning.shifts import DAY_S, clock_s
+from optimizer.planning.state import BinState, DistrictState, Position
+from optimizer.planning.tasks import PlanTask
+from optimizer.solver.portfolio import solve
+from optimizer.solver.solution import Solution
 from simulators.district import generate_district
 from tests.optimizer.planned import CheckedPlan, left_out_at_start, plan
 
@@ -79,7 +80,7 @@ def test_portfolio_of_starts_in_two_processes_keeps_every_rule(
         params = dataclasses.replace(task.params, workers=2, time_limit_s=4.0)
         return solve(task.problem, params, unload_at_end=task.unload_at_end)
 
-    monkeypatch.setattr(planning, "_run", portfolio)
+    monkeypatch.setattr("optimizer.planning.day.solve_task", portfolio)
     checked = plan(district, _empty(), DAY, "garbage", TOWN, time_limit_s=6)
     assert checked.problems == []
     assert left_out_at_start(checked.prepared) == []
@@ -328,7 +329,7 @@ def test_trucks_start_where_they_are_only_on_shift(
     away = Position(depot.lat + 0.02, depot.lon + 0.02, LocalDay(DAY).start_ms + 60_000)
     state = dataclasses.replace(_empty(), vehicle_positions={truck.id: away})
     from_ms = at_local(DAY, dt.time.fromisoformat(clock))
-    prepared = planning.prepare_plan(district, state, DAY, "garbage", TOWN, from_ms=from_ms)
+    prepared = prepare_plan(district, state, DAY, "garbage", TOWN, from_ms=from_ms)
     (vehicle,) = [v for t in prepared.tasks for v in t.problem.vehicles if v.id == truck.id]
     start = (vehicle.start.lat, vehicle.start.lon)
     assert start == ((away.lat, away.lon) if from_position else (depot.lat, depot.lon))

@@ -16,9 +16,9 @@ from core.plans import PlanRecord, PlanState, PlanStore, new_plan_id
 from core.registry import Registry, save_registry
 from core.settings import Settings
 from core.topics import Topics
-from optimizer import jobs
 from optimizer.errors import PlanningError
-from optimizer.jobs import run_plan_job
+from optimizer.planning import jobs
+from optimizer.planning.jobs import run_plan_job
 from tests.conftest import MqttFactory
 from tests.optimizer.planned import PlanRecorder
 from yiju.localservices import LocalStack

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from core.dispatch import StopKind
-from optimizer.model import DistanceMatrixSource, Location, ProblemBuilder, TimeWindow
-from optimizer.params import SolveParams
-from optimizer.routing import solve
+from optimizer.solver.params import SolveParams
+from optimizer.solver.portfolio import solve
+from optimizer.solver.problem import DistanceMatrixSource, Location, ProblemBuilder, TimeWindow
 from tests.optimizer.validator import validate_solution
 
 HORIZON = 10_000

@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import math
 import random
-import time
 
 import numpy as np
 import pytest
@@ -20,20 +19,22 @@ from ortools.constraint_solver import pywrapcp
 from core.localday import LocalDay
 from core.plans import PlanState
 from core.registry import Registry
-from optimizer import planning
-from optimizer.lns import LnsParams, Ruin, current_routes, ruin_and_recreate
-from optimizer.model import (
+from optimizer.planning.state import DistrictState
+from optimizer.planning.tasks import PlanTask
+from optimizer.solver.budget import Budget
+from optimizer.solver.build import Model, build_model
+from optimizer.solver.lns import LnsParams, Ruin, current_routes, ruin_and_recreate
+from optimizer.solver.params import SolveParams
+from optimizer.solver.portfolio import solve
+from optimizer.solver.problem import (
     DistanceMatrixSource,
     Location,
-    PlanTask,
     Problem,
     ProblemBuilder,
-    Solution,
     TimeWindow,
 )
-from optimizer.params import SolveParams
-from optimizer.routing import LNS_MIN_S, _build, _Model, _search_parameters, solve
-from optimizer.state import DistrictState
+from optimizer.solver.search import LNS_MIN_S, search_parameters
+from optimizer.solver.solution import Solution
 from simulators.district import generate_district
 from tests.optimizer.planned import left_out_at_start, plan
 from tests.optimizer.validator import validate_solution
@@ -97,14 +98,20 @@ def _vrptw(seed: int, n: int = 40, trucks: int = 10) -> Problem:
 class _Started:
     """A built model, its first solution and the LNS's inputs."""
 
-    model: _Model
+    model: Model
     start: pywrapcp.Assignment
     stops: list[int]
     node_of: list[int]
 
-    def improve(self, params: LnsParams) -> pywrapcp.Assignment:
+    def improve(self, budget: Budget, params: LnsParams | None = None) -> pywrapcp.Assignment:
         return ruin_and_recreate(
-            self.model.routing, self.start, self.stops, self.model.dist, self.node_of, params
+            self.model.routing,
+            self.start,
+            self.stops,
+            self.model.dist,
+            self.node_of,
+            budget,
+            params or LnsParams(),
         )
 
 
@@ -112,8 +119,8 @@ def _start(problem: Problem, search_s: float = 0.0) -> _Started:
     """The model and its first solution (with `search_s` of guided local search, else
     none), with the LNS's inputs."""
     params = SolveParams(time_limit_s=1, initial="ortools", lns_share=0.5)
-    model = _build(problem, params, True)
-    search = _search_parameters(params, max(search_s, 1.0), lean=True)
+    model = build_model(problem, params, True)
+    search = search_parameters(params, max(search_s, 1.0), lean=True)
     if not search_s:
         search.solution_limit = 1  # type: ignore[attr-defined]
     start = model.routing.SolveWithParameters(search)
@@ -131,10 +138,8 @@ def test_never_worse_than_its_start(seed: int) -> None:
     problem = _vrptw(seed)
     started = _start(problem)
     before = started.start.ObjectiveValue()
-    budget = LnsParams(
-        deadline=time.monotonic() + 600, seed=seed, max_iterations=20, iteration_s=60
-    )
-    best = started.improve(budget)
+    counted = LnsParams(seed=seed, max_iterations=20, iteration_s=60)
+    best = started.improve(Budget.from_now(600), counted)
     assert best.ObjectiveValue() < before
 
 
@@ -142,7 +147,7 @@ def test_never_worse_than_a_local_search_start() -> None:
     """From a solution guided local search already polished, it returns one no worse."""
     problem = _vrptw(7)
     started = _start(problem, search_s=1.0)
-    best = started.improve(LnsParams(deadline=time.monotonic() + 0.5))
+    best = started.improve(Budget.from_now(0.5))
     assert best.ObjectiveValue() <= started.start.ObjectiveValue()
 
 
@@ -151,7 +156,7 @@ def test_returns_its_start_when_given_no_time() -> None:
     problem = _vrptw(3)
     started = _start(problem)
     routing, start = started.model.routing, started.start
-    best = started.improve(LnsParams(deadline=time.monotonic()))
+    best = started.improve(Budget.from_now(0))
     assert best.ObjectiveValue() == start.ObjectiveValue()
     assert current_routes(routing, best) == current_routes(routing, start)
 
@@ -181,11 +186,11 @@ def test_ruin_removes_strings_of_stops_and_keeps_stations() -> None:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: LnsParams(deadline=0, min_removed=0),
-        lambda: LnsParams(deadline=0, min_removed=5, max_removed=4),
-        lambda: LnsParams(deadline=0, max_string=0),
-        lambda: LnsParams(deadline=0, start_temperature=0.1, end_temperature=0.2),
-        lambda: LnsParams(deadline=0, max_iterations=-1),
+        lambda: LnsParams(min_removed=0),
+        lambda: LnsParams(min_removed=5, max_removed=4),
+        lambda: LnsParams(max_string=0),
+        lambda: LnsParams(start_temperature=0.1, end_temperature=0.2),
+        lambda: LnsParams(max_iterations=-1),
         lambda: SolveParams(lns_share=1.0),
         lambda: SolveParams(lns_share=-0.1),
         lambda: SolveParams(solution_limit=0),
@@ -209,7 +214,7 @@ def test_a_counted_search_repeats_itself() -> None:
         current_routes(
             started.model.routing,
             started.improve(
-                LnsParams(deadline=time.monotonic() + 600, seed=3, max_iterations=8, iteration_s=60)
+                Budget.from_now(600), LnsParams(seed=3, max_iterations=8, iteration_s=60)
             ),
         )
         for _ in range(2)
@@ -261,7 +266,7 @@ def test_garbage_plan_with_lns_keeps_every_rule(
         )
         return solve(task.problem, params, unload_at_end=task.unload_at_end)
 
-    monkeypatch.setattr(planning, "_run", with_lns)
+    monkeypatch.setattr("optimizer.planning.day.solve_task", with_lns)
     caplog.set_level(logging.INFO, logger="yiju.optimizer")
     state = DistrictState.empty(LocalDay(DAY).start_ms)
     checked = plan(district, state, DAY, "garbage", TOWN, time_limit_s=6)
@@ -278,9 +283,8 @@ def test_stops_early_when_too_slow_for_its_deadline(caplog: pytest.LogCaptureFix
     returns early (the solve gives the time back to guided local search)."""
     problem = _vrptw(6)
     started = _start(problem)
-    began = time.monotonic()
     with caplog.at_level(logging.INFO, logger="yiju.optimizer"):
-        best = started.improve(LnsParams(deadline=began + 5.0, min_iterations=1_000_000))
+        best = started.improve(Budget.from_now(5.0), LnsParams(min_iterations=1_000_000))
     assert any("too slow here" in r.getMessage() for r in caplog.records)
     assert any("ruin and recreate: 3 iterations" in r.getMessage() for r in caplog.records)
     assert best.ObjectiveValue() <= started.start.ObjectiveValue()

@@ -9,8 +9,9 @@ import pytest
 
 from optimizer.distance import GreatCircle, provider_from_config
 from optimizer.errors import ModelError
-from optimizer.model import ProblemBuilder, TimeWindow
-from optimizer.params import PlanningConfig, SolveParams
+from optimizer.planning.config import PlanningConfig
+from optimizer.solver.params import SolveParams
+from optimizer.solver.problem import ProblemBuilder, TimeWindow
 
 
 def test_great_circle_matrix() -> None:

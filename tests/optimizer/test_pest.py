@@ -11,9 +11,9 @@ from core.localday import LocalDay, at_local
 from core.registry import PestSite, Registry
 from core.schema import ViolationKind
 from optimizer.distance import GreatCircle
-from optimizer.params import ClockWindow, PlanningConfig
-from optimizer.pest import due_date, pest_tasks, visit_windows
-from optimizer.state import DistrictState
+from optimizer.planning.config import ClockWindow, PlanningConfig
+from optimizer.planning.pest import due_date, pest_tasks, visit_windows
+from optimizer.planning.state import DistrictState
 from tests.optimizer.planned import left_out_at_start, plan
 
 DAY = dt.date(2026, 7, 15)  # peak season: 7-day cycles

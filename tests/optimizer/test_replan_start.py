@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from optimizer.model import ProblemBuilder, TimeWindow
-from optimizer.params import SolveParams
-from optimizer.routing import solve
+from optimizer.solver.params import SolveParams
+from optimizer.solver.portfolio import solve
+from optimizer.solver.problem import ProblemBuilder, TimeWindow
 from tests.optimizer.test_known_optimum import FixedMatrix
 from tests.optimizer.validator import validate_solution
 

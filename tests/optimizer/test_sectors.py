@@ -12,10 +12,10 @@ import pytest
 from core.localday import LocalDay
 from core.registry import Registry, Truck
 from optimizer.distance import GreatCircle
-from optimizer.garbage import _point_stops, _PointStop, _sectors, garbage_tasks
-from optimizer.model import PlanTask
-from optimizer.params import PlanningConfig
-from optimizer.state import DistrictState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.garbage import PointStop, garbage_tasks, point_stops, sweep_sectors
+from optimizer.planning.state import DistrictState
+from optimizer.planning.tasks import PlanTask
 from simulators.district import generate_district
 
 DAY = dt.date(2026, 11, 20)
@@ -90,7 +90,7 @@ def test_each_sectors_trucks_can_cover_its_points(sectors: list[PlanTask]) -> No
 
 def _ring_town(
     district: Registry, radius_deg: float, n: int = 120
-) -> tuple[list[_PointStop], tuple[float, float]]:
+) -> tuple[list[PointStop], tuple[float, float]]:
     """`n` copies of one real point spread evenly on a circle round the town centre,
     one community each (so the sweep may cut anywhere)."""
     town = district.town_by_id[TOWN]
@@ -107,7 +107,7 @@ def _ring_town(
         for i in range(n)
     ]
     start_ms = LocalDay(DAY).start_ms
-    stops, unserved = _point_stops(
+    stops, unserved = point_stops(
         district, points, DistrictState.empty(start_ms), PlanningConfig(), 0, start_ms, TOWN
     )
     assert unserved == []
@@ -129,7 +129,7 @@ def test_small_trucks_get_less_work(district: Registry) -> None:
     lat, lon = centre
     station = [(lat, lon, 900)]
     trucks = _trucks(district, [8000, 8000, 8000, 5000, 5000, 5000])
-    cut = _sectors(stops, trucks, centre, station, PlanningConfig(), 0)
+    cut = sweep_sectors(stops, trucks, centre, station, PlanningConfig(), 0)
     assert len(cut) == 2
     sizes = {sum(t.capacity_kg for t in ts): len(ss) for ss, ts in cut}
     # Dealt round-robin: 8+8+5 t and 8+5+5 t.
@@ -147,10 +147,10 @@ def test_far_from_the_station_gets_less_work(district: Registry) -> None:
     # On the ring due north: the sweep (by angle from due west) cuts south from north.
     station = [(lat + 0.03, lon, 900)]
     trucks = _trucks(district, [8000] * 6)
-    cut = _sectors(stops, trucks, centre, station, PlanningConfig(), 0)
+    cut = sweep_sectors(stops, trucks, centre, station, PlanningConfig(), 0)
     assert len(cut) == 2
 
-    def mean_distance(ss: list[_PointStop]) -> float:
+    def mean_distance(ss: list[PointStop]) -> float:
         return statistics.mean(math.hypot(s.point.lat - lat - 0.03, s.point.lon - lon) for s in ss)
 
     near, far = sorted((ss for ss, _ in cut), key=mean_distance)

@@ -12,9 +12,9 @@ from core.line_protocol import line
 from core.localday import LocalDay, at_local
 from core.registry import BinSize, CollectionPoint, District
 from core.schema import ViolationKind
-from optimizer.demand import daily_rate, registry_rate
-from optimizer.params import PlanningConfig, shape_share
-from optimizer.state import DistrictState, history, read_state
+from optimizer.planning.config import PlanningConfig, shape_share
+from optimizer.planning.demand import daily_rate, registry_rate
+from optimizer.planning.state import DistrictState, history, read_state
 
 DAY = dt.date(2026, 11, 20)
 MIN = 60_000

@@ -15,11 +15,12 @@ import pytest
 
 from core.dispatch import RouteDispatch, RouteStopOut, StopKind
 from core.localday import LocalDay
-from optimizer import planning
-from optimizer.model import Problem, ProblemBuilder, RoutePlan, Solution, TimeWindow
-from optimizer.params import PlanningConfig, SolveParams
-from optimizer.routing import solve
-from optimizer.state import DistrictState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.state import DistrictState
+from optimizer.solver.params import SolveParams
+from optimizer.solver.portfolio import solve
+from optimizer.solver.problem import Problem, ProblemBuilder, TimeWindow
+from optimizer.solver.solution import RoutePlan, Solution
 from simulators.district import generate_district
 from tests.optimizer.planned import CheckedPlan, plan, solve_counted
 from tests.optimizer.test_known_optimum import FixedMatrix
@@ -35,7 +36,7 @@ def valid() -> CheckedPlan:
     registry = generate_district(scale=0.05, seed=7)
     state = DistrictState.empty(LocalDay(DAY).start_ms)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(planning, "_run", solve_counted)
+        patch.setattr("optimizer.planning.day.solve_task", solve_counted)
         return plan(registry, state, DAY, "garbage", TOWN, time_limit_s=2)
 
 
@@ -47,7 +48,7 @@ def waiting() -> CheckedPlan:
     state = DistrictState.empty(LocalDay(DAY).start_ms)
     from_ms = LocalDay(DAY).start_ms + (7 * 3600 + 1800) * 1000
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(planning, "_run", solve_counted)
+        patch.setattr("optimizer.planning.day.solve_task", solve_counted)
         return plan(
             registry,
             state,

@@ -23,8 +23,10 @@ from core.dispatch import RouteDispatch, RouteStopOut, StopKind
 from core.localday import LocalDay
 from core.registry import Registry, Shift
 from core.registry.models import GeoPoint
-from optimizer.model import Location, PlanTask, Problem, Solution, second_visit_id
-from optimizer.params import PlanningConfig
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.tasks import PlanTask
+from optimizer.solver.problem import Location, Problem, second_visit_id
+from optimizer.solver.solution import Solution
 
 # The solver rounds each leg's seconds to an integer; this validator does not.
 TOLERANCE_S = 2

@@ -18,10 +18,10 @@ from core.registry import (
     Shift,
     TransferStation,
 )
-from optimizer.garbage import shift_break, shift_window
-from optimizer.params import PlanningConfig
-from optimizer.planning import plan_day
-from optimizer.state import DistrictState
+from optimizer.planning.config import PlanningConfig
+from optimizer.planning.day import plan_day
+from optimizer.planning.shifts import shift_break, shift_window
+from optimizer.planning.state import DistrictState
 from simulators.district import generate_district
 from simulators.fleet_sizing import (
     COLLECTION_WINDOWS,

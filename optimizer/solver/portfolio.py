@@ -1,0 +1,101 @@
+"""The solver's entry point: `solve` a problem from one start or from a portfolio of
+starts (in one process or several), keeping the best solution."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+from core.processes import process_pool
+from optimizer.solver.budget import Budget
+from optimizer.solver.params import SolveParams
+from optimizer.solver.problem import Problem
+from optimizer.solver.search import solve_start, uses_lns
+from optimizer.solver.solution import Solution
+
+# With at least this much time, `initial="auto"` searches from several starts and
+# keeps the best; below it, from the constructed routes alone. Each start wins on
+# different instances (the constructor on R/RC, insertion on clustered C), and guided
+# local search mostly stalls where its start led it, so more starts beat more time
+# per start (figures: docs/optimizer.md, "The portfolio").
+PORTFOLIO_MIN_S = 2.5
+# One process: the constructed routes and parallel cheapest insertion, half the time
+# each. With two or more processes and no ruin and recreate (below LNS_MIN_S or
+# lns_share=0), each start gets `time_limit_s * workers / 4`: four shorter starts beat
+# two longer ones on hard instances (docs/optimizer.md, "The portfolio").
+STARTS_ONE_PROCESS = (("construct", None), ("ortools", "PARALLEL_CHEAPEST_INSERTION"))
+STARTS_PARALLEL = (
+    ("construct", None),
+    ("ortools", "PARALLEL_CHEAPEST_INSERTION"),
+    ("ortools", "SAVINGS"),
+    ("ortools", "LOCAL_CHEAPEST_INSERTION"),
+)
+
+
+def solve(problem: Problem, params: SolveParams, *, unload_at_end: bool = True) -> Solution:
+    """Solve `problem` within `params.time_limit_s`; stops that cannot be served come
+    back in `Solution.dropped`.
+
+    `unload_at_end`: a truck returns to its depot empty (its last trip ends at a station).
+    """
+    budget = Budget.from_now(params.time_limit_s)
+    if params.initial != "auto":
+        return solve_start(problem, params, budget, unload_at_end)
+    if budget.seconds < PORTFOLIO_MIN_S:
+        return solve_start(problem, replace(params, initial="construct"), budget, unload_at_end)
+    started = time.monotonic()
+    workers = min(params.workers, len(STARTS_PARALLEL))
+    starts: tuple[tuple[str, str | None], ...]
+    if workers <= 1:
+        starts = STARTS_ONE_PROCESS
+    elif uses_lns(params, budget):
+        # One start per process, each ending in its own ruin and recreate (own seed):
+        # the LNS needs seconds to leave its start's region, more than a quarter of
+        # the time gives it (12 hard Solomon instances, 10 s, 2 cores: two starts
+        # at 10 s 2.15 %, four at 5 s 2.77 %; 27 Nov 2026).
+        starts = STARTS_PARALLEL[: max(2, workers)]
+    else:
+        starts = STARTS_PARALLEL
+    # Each process runs its share of the starts one after the other.
+    rounds = math.ceil(len(starts) / max(1, workers))
+    variants = [
+        replace(
+            params,
+            initial=initial,
+            first_solution=first or params.first_solution,
+            workers=1,
+            seed=params.seed + k,
+        )
+        for k, (initial, first) in enumerate(starts)
+    ]
+    if workers <= 1:
+        runs = [solve_start(problem, v, budget.share(1 / rounds), unload_at_end) for v in variants]
+    else:
+        runs = _solve_parallel(problem, variants, budget.seconds / rounds, unload_at_end, workers)
+    ok = [r for r in runs if r.status == "ok"] or runs
+    best = min(ok, key=lambda r: (len([s for s in r.dropped if s.required]), r.objective))
+    return replace(best, wall_s=time.monotonic() - started)
+
+
+def _solve_parallel(
+    problem: Problem,
+    variants: list[SolveParams],
+    seconds: float,
+    unload_at_end: bool,
+    workers: int,
+) -> list[Solution]:
+    """The variants in `workers` processes (the model is rebuilt in each: OR-Tools
+    objects do not cross processes, the problem and the solutions do)."""
+    with process_pool(workers) as pool:
+        futures = [
+            pool.submit(_solve_in_process, problem, v, seconds, unload_at_end) for v in variants
+        ]
+        return [f.result() for f in futures]
+
+
+def _solve_in_process(
+    problem: Problem, params: SolveParams, seconds: float, unload_at_end: bool
+) -> Solution:
+    """One start in a worker process, its budget starting when the worker takes it up."""
+    return solve_start(problem, params, Budget.from_now(seconds), unload_at_end)
