@@ -9,6 +9,8 @@ echo "[test] ruff check and ruff format --check"
 .venv/bin/ruff format --check .
 echo "[test] mypy (every package, strict)"
 .venv/bin/mypy
+echo "[test] import contracts"
+.venv/bin/lint-imports
 echo "[test] the plain install (wheel, no extras, fresh venv) starts and works"
 bash scripts/check_install.sh
 echo "[test] pytest"
