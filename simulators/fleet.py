@@ -36,8 +36,9 @@ from simulators.sensors import FaultReporter
 log = logging.getLogger("yiju.simulators")
 
 # How long a leg's drive is, as the plan's default distance model has it
-# (optimizer/params.py: great circle × 1.3 at 22 km/h). The rest of a planned leg is a
-# wait (for a collection window to open, for the break), which traffic cannot stretch.
+# (optimizer/planning/config.py: great circle × 1.3 at 22 km/h). The rest of a planned
+# leg is a wait (for a collection window to open, for the break), which traffic cannot
+# stretch.
 DETOUR = 1.3
 DRIVE_KMH = 22.0
 KM_PER_DEG = 111.2

@@ -36,8 +36,8 @@ crew day of the shift minus its break and residents' meal times, with the same
 10 % spare and at least one crew per town.
 
 The figures of the plan (service seconds, speed, detour, collection and meal
-windows) are those of optimizer/params.py::PlanningConfig, copied here as
-defaults because `simulators` must not import `optimizer`.
+windows) are those of optimizer/planning/config.py::PlanningConfig, copied here
+as defaults because `simulators` must not import `optimizer`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ PEST_SHIFT = Shift(start="08:30", end="17:30", break_start="12:00", break_min=60
 LARGE_TRUCK = (8000.0, 14.0)  # kg, m³
 SMALL_TRUCK = (5000.0, 9.0)
 
-# optimizer/params.py: DEFAULT_COLLECTION_WINDOWS and DEFAULT_MEAL_WINDOWS.
+# optimizer/planning/config.py: DEFAULT_COLLECTION_WINDOWS and DEFAULT_MEAL_WINDOWS.
 COLLECTION_WINDOWS = (("04:00", "07:00"), ("09:00", "16:00"), ("19:00", "22:00"))
 MEAL_WINDOWS = (("11:30", "13:00"), ("17:30", "19:00"))
 KM_PER_DEG_LAT = 110.574
@@ -74,7 +74,7 @@ LEG_PER_NEAREST = 1.4
 
 @dataclass(frozen=True, slots=True)
 class SizingFigures:
-    """The figures the sizing works from (plan figures as in optimizer/params.py)."""
+    """The figures the sizing works from (plan figures as in optimizer/planning/config.py)."""
 
     # A busy day's garbage over an average day: weekends bring 1.12× at residential
     # points (1.25× at markets, 2 % of points), the per-point day factor (lognormal

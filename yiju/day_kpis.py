@@ -34,7 +34,7 @@ from core.thresholds import RuleThresholds
 # Criteria the registry decides (a community cannot fix them by operations).
 STATIC_CRITERIA = frozenset({"class2_toilet", "green_space", "service_centre"})
 # Positions are published along straight legs; roads are longer by this factor (the
-# optimizer's default detour, optimizer/params.py).
+# optimizer's default detour, optimizer/planning/config.py).
 ROAD_DETOUR = 1.3
 EARTH_RADIUS_M = 6_371_000.0
 # How far back a pest visit may lie and still decide a site's due date.

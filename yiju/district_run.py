@@ -10,7 +10,7 @@ violations, where trucks and crews stand. Ingest's rules close each local day at
 its cut-off as message time passes. Two policies run on the same simulated days
 (same seed, faults, breakdowns and demand): `yiju` plans each morning from the
 readings and re-plans after a breakdown; `baseline` drives the fixed schedule of
-`optimizer.baseline`, planned once from expected fills, and re-plans nothing.
+`optimizer.planning.baseline`, planned once from expected fills, and re-plans nothing.
 The demo, the closed-loop tests, `yiju simulate --days` and `bench/district_week.py`
 run this.
 """

@@ -1,5 +1,5 @@
 """What a plan was made from, for checking it: the problems the solver was given,
-rebuilt with `optimizer.planning.prepare_plan` from the plan's own inputs, and the
+rebuilt with `optimizer.planning.day.prepare_plan` from the plan's own inputs, and the
 start every search of them begins from.
 
 `PlanRecorder` stands in for `plan_day` where a module imported it (the plan job,
@@ -160,10 +160,10 @@ COUNTED_BRANCHES = 1_000_000
 
 
 def solve_counted(task: PlanTask) -> Solution:
-    """A stand-in for `planning._run` whose search budget is a count, not seconds, so a
-    plan comes out the same on a busy machine as on an idle one (a module-level
-    function: forked sector processes find it by name). The time limit, far off, only
-    decides the portfolio's starts, always the same two."""
+    """A stand-in for `optimizer.planning.day.solve_task` whose search budget is a
+    count, not seconds, so a plan comes out the same on a busy machine as on an idle
+    one (a module-level function: spawned sector processes find it by name). The time
+    limit, far off, only decides the portfolio's starts, always the same two."""
     params = dataclasses.replace(
         task.params,
         time_limit_s=600.0,
@@ -181,7 +181,7 @@ def left_out_at_start(prepared: PreparedPlan) -> list[str]:
     Any amount of search ends no worse than this start: it costs a drop penalty per
     stop left out (half for a second visit), more than any route's length, and a solve
     from "auto" (the plans' default) or "construct" includes this start among the
-    ones it keeps the best of (optimizer/routing.py). So when this is empty, such a
+    ones it keeps the best of (optimizer/solver/portfolio.py). So when this is empty, such a
     plan serves every required stop, however busy the machine."""
     left = []
     for task in prepared.tasks:

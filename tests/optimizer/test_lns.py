@@ -1,4 +1,4 @@
-"""Ruin and recreate (optimizer/lns.py): it never returns worse than its start, its
+"""Ruin and recreate (optimizer/solver/lns.py): it never returns worse than its start, its
 ruin removes what it says, and the routes it leads to keep every rule of the model
 (checked by the independent validators, not from the solver's own times and loads).
 Where a test counts on improvement, the loop runs a fixed number of iterations, so

@@ -52,7 +52,7 @@ class Given:
     def of(
         cls, tasks: list[PlanTask], starts: Mapping[str, tuple[float, float]] | None = None
     ) -> Given:
-        """From the problems of a prepared plan (`optimizer.planning.prepare_plan`)."""
+        """From the problems of a prepared plan (`optimizer.planning.day.prepare_plan`)."""
         demand: dict[str, dict[str, int]] = {}
         windows: dict[str, tuple[Window, ...]] = {}
         for task in tasks:

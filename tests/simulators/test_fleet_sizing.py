@@ -116,7 +116,7 @@ def test_pest_crew_day_leaves_out_break_and_meals() -> None:
 
 
 def test_figures_copied_from_the_optimizer_match_it() -> None:
-    """The sizing's plan figures are those of optimizer/params.py's PlanningConfig."""
+    """The sizing's plan figures are PlanningConfig's (optimizer/planning/config.py)."""
     config = PlanningConfig()
     figures = SizingFigures()
     assert tuple((w.start, w.end) for w in config.collection_windows) == COLLECTION_WINDOWS
