@@ -55,7 +55,9 @@ def solve_task(task: PlanTask) -> Solution:
 
 
 def allot_time(tasks: list[PlanTask], budget_s: float, workers: int) -> list[PlanTask]:
-    """Split the solve budget over tasks by size, as if `workers` ran them in parallel."""
+    """Split `budget_s` seconds of solving over tasks by size, as if `workers` ran them
+    in parallel. A task's share is its `time_limit_s`, in seconds rather than a
+    `Budget`: its clock starts when a worker takes it up, not while it waits in line."""
     sizes = [len(t.problem.stops) + 1 for t in tasks]
     total = sum(sizes)
     out = []
