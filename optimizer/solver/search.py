@@ -1,7 +1,8 @@
-"""One search of a problem: build the model, find a first solution (the constructed
-routes or OR-Tools' strategy), improve it with guided local search and, in solves
-of at least LNS_MIN_S, give half the time to ruin and recreate (`lns`) on the same
-closed model, so every constraint of the model holds for what it returns."""
+"""One start of a solve: build the model, find a first solution (the constructed
+routes or OR-Tools' strategy), improve it with guided local search and, with a
+budget of at least LNS_MIN_S, give `SolveParams.lns_share` of it to ruin and
+recreate (`lns`) on the same closed model, so every constraint of the model holds
+for what it returns."""
 
 from __future__ import annotations
 
