@@ -8,6 +8,7 @@ from typing import Any
 
 from core.localday import parse_clock
 from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
+from optimizer.solver.params import SolveParams
 
 
 def _clock_s(text: str) -> int:
@@ -100,11 +101,18 @@ class PlanningConfig:
     # A point cleared yesterday is served no earlier than `keep_round_s` before and no
     # later than `keep_round_late_s` after yesterday's clearance time, when its
     # deadline and release allow (a steady round of ~24 h, see garbage.py).
-    # A lone visit may start this long after its deadline, at `SolveParams.
-    # late_cost_per_s` a second (0: the deadline is a hard end). Meant for re-plans
-    # after a breakdown, where late beats never; a morning plan keeps hard deadlines
-    # (soft ones there let the search trade lateness for distance too freely).
-    late_allowance_s: int = 0
+    # A lone visit may start up to `late_allowance_s` after its deadline, at
+    # `late_cost_per_s` metres of driving a second late (allowance 0: the deadline is
+    # a hard end). Late beats never: when the first window holds more deadlines than
+    # the trucks on shift can meet, the rest are served late instead of left for
+    # tomorrow. The morning plan's cost makes a minute late dearer than sending one
+    # more truck out (`truck_fixed_cost_m`), so lateness is bought only where no
+    # routing avoids it (a cheap one let the search trade lateness for distance:
+    # docs/optimizer.md, "Day after day"); four hours late still costs less than a
+    # dropped point (`SolveParams.drop_penalty`). A re-plan after a breakdown uses a
+    # cheaper second (yiju/district_run.py).
+    late_allowance_s: int = 4 * 3600
+    late_cost_per_s: int = 500
     keep_round_s: int = 7200
     keep_round_late_s: int = 7200
     second_visit_gap_s: int = 4 * 3600
@@ -145,6 +153,13 @@ class PlanningConfig:
             raise ValueError("service times must be >= 0")
         if not 0 < self.overflow_pct <= self.max_fill_pct:
             raise ValueError("need 0 < overflow_pct <= max_fill_pct")
+        if self.late_allowance_s < 0 or self.late_cost_per_s < 0:
+            raise ValueError("late_allowance_s and late_cost_per_s must be >= 0")
+        if self.late_allowance_s * self.late_cost_per_s >= SolveParams().drop_penalty:
+            raise ValueError(
+                "a visit late by the whole late_allowance_s must cost less than dropping it: "
+                "lower late_cost_per_s or late_allowance_s"
+            )
         if self.truck_fixed_cost_m < 0:
             raise ValueError("truck_fixed_cost_m must be >= 0")
         if self.trucks_per_sector < 1 or self.workers < 1:

@@ -495,7 +495,11 @@ def garbage_tasks(
         min_cap = min(t.capacity_kg for t in sector_trucks)
         copies = math.ceil(demand / max(1.0, min_cap)) + len(sector_trucks) + 1
         problem = builder.build(provider, station_copies=copies)
-        params = SolveParams(time_limit_s=time_limit_s, vehicle_cost=config.truck_fixed_cost_m)
+        params = SolveParams(
+            time_limit_s=time_limit_s,
+            vehicle_cost=config.truck_fixed_cost_m,
+            late_cost_per_s=config.late_cost_per_s,
+        )
         tasks.append(PlanTask(town_id, problem, params))
     log.info(
         "%s: %d points to clear (%d already cleared), %d second visits, %d trucks, %d sectors",
