@@ -21,9 +21,9 @@ from datetime import date, timedelta
 from core.calendar import calendar_factor, mean_calendar_factor
 from core.registry import CollectionPoint, District, PointCategory
 from optimizer.planning.config import PlanningConfig
+from optimizer.planning.shifts import DAY_S
 from optimizer.planning.state import BinState
 
-DAY_S = 86_400
 HOUR_S = 3600
 # The forecast's hourly table covers the day before yesterday to tomorrow: a last
 # reading may be up to two days old, a night must last until tomorrow morning.

@@ -12,6 +12,7 @@ from core.registry import BinSize, CollectionPoint, District, PointCategory
 from optimizer.planning.config import PlanningConfig
 from optimizer.planning.demand import PointForecast, daily_rate, forecast, registry_rate
 from optimizer.planning.garbage import plan_visits
+from optimizer.planning.shifts import DAY_S
 from optimizer.planning.state import BinState
 
 POINT = CollectionPoint(
@@ -24,7 +25,6 @@ POINT = CollectionPoint(
 )
 DISTRICT = District()
 CONFIG = PlanningConfig()
-DAY_S = 86_400
 HOUR = 3600
 PLAN_AT = 3 * HOUR + 1800  # the morning plan, 03:30
 FRIDAY, SATURDAY = 4, 5
