@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import time
 from typing import Any
 
-from core.localday import parse_clock
 from core.thresholds import DEFAULT_THRESHOLDS, RuleThresholds
+from optimizer.planning.shifts import clock_s
 from optimizer.solver.params import SolveParams
-
-
-def _clock_s(text: str) -> int:
-    t: time = parse_clock(text)
-    return t.hour * 3600 + t.minute * 60 + t.second
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +18,12 @@ class ClockWindow:
     end: str
 
     def __post_init__(self) -> None:
-        if _clock_s(self.start) >= _clock_s(self.end):
+        if clock_s(self.start) >= clock_s(self.end):
             raise ValueError(f"clock window {self.start}–{self.end} ends before it starts")
 
     @property
     def seconds(self) -> tuple[int, int]:
-        return _clock_s(self.start), _clock_s(self.end)
+        return clock_s(self.start), clock_s(self.end)
 
     @classmethod
     def parse(cls, text: str) -> ClockWindow:
@@ -180,7 +174,7 @@ class PlanningConfig:
             raise ValueError("weekend factors must be >= 0")
         if self.second_visit_gap_s < 0 or self.history_prior_days <= 0:
             raise ValueError("second_visit_gap_s must be >= 0 and history_prior_days > 0")
-        _clock_s(self.next_service_clock)
+        clock_s(self.next_service_clock)
 
     @classmethod
     def for_rules(cls, rules: RuleThresholds, **figures: Any) -> PlanningConfig:
@@ -209,7 +203,7 @@ class PlanningConfig:
     @property
     def next_service_s(self) -> int:
         """Tomorrow's first realistic service, in seconds from today's midnight."""
-        return 86_400 + _clock_s(self.next_service_clock)
+        return 86_400 + clock_s(self.next_service_clock)
 
 
 def shape_share(shape: tuple[float, ...], a_s: float, b_s: float) -> float:
