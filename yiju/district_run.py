@@ -66,10 +66,6 @@ LEND_TRUCKS = 2
 LEND_MIN_SHIFT_LEFT_MS = 2 * 3_600_000
 # How late a re-plan after a breakdown may serve a point past its deadline.
 LATE_AFTER_BREAKDOWN_S = 4 * 3600
-# ... at this cost per second late (metres of driving): cheaper than a morning plan's,
-# since the broken truck's points are already late and routing round them should not
-# cost another truck.
-LATE_COST_AFTER_BREAKDOWN = 50
 POLICIES: tuple[Policy, ...] = ("yiju", "baseline")
 
 
@@ -383,11 +379,7 @@ class DistrictRun:
             borrowed=lent,
             # The broken truck's points that can no longer be reached by their
             # deadline are served late rather than not at all.
-            config=PlanningConfig.for_rules(
-                self.rules,
-                late_allowance_s=LATE_AFTER_BREAKDOWN_S,
-                late_cost_per_s=LATE_COST_AFTER_BREAKDOWN,
-            ),
+            config=PlanningConfig.for_rules(self.rules, late_allowance_s=LATE_AFTER_BREAKDOWN_S),
         )
         self._timed("re-plans", t)
 

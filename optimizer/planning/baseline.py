@@ -31,9 +31,8 @@ def fixed_schedule(
     """The district's fixed garbage routes, planned once for `first_day` from expected
     fills only (an empty state: no readings, no clearances, no positions)."""
     config = config or PlanningConfig()
-    # Once a day at fixed times: no second visits, no urgency from readings, and a
-    # timetable whose every stop is on time by construction.
-    fixed = dataclasses.replace(config, second_visits=False, late_allowance_s=0)
+    # Once a day at fixed times: no second visits, no urgency from readings.
+    fixed = dataclasses.replace(config, second_visits=False)
     state = DistrictState.empty(LocalDay(first_day, registry.district.tz).start_ms)
     return plan_day(registry, state, first_day, "garbage", time_limit_s=time_limit_s, config=fixed)
 

@@ -97,16 +97,12 @@ class PlanningConfig:
     # deadline and release allow (a steady round of ~24 h, see garbage.py).
     # A lone visit may start up to `late_allowance_s` after its deadline, at
     # `late_cost_per_s` metres of driving a second late (allowance 0: the deadline is
-    # a hard end). Late beats never: when the first window holds more deadlines than
-    # the trucks on shift can meet, the rest are served late instead of left for
-    # tomorrow. The morning plan's cost makes a minute late dearer than sending one
-    # more truck out (`truck_fixed_cost_m`), so lateness is bought only where no
-    # routing avoids it (a cheap one let the search trade lateness for distance:
-    # docs/optimizer.md, "Day after day"); four hours late still costs less than a
-    # dropped point (`SolveParams.drop_penalty`). A re-plan after a breakdown uses a
-    # cheaper second (yiju/district_run.py).
-    late_allowance_s: int = 4 * 3600
-    late_cost_per_s: int = 500
+    # a hard end). Re-plans after a breakdown use it: late beats never. Morning plans
+    # keep hard deadlines: a cheap second let the search trade lateness for distance,
+    # and a due time on every stop slows the search so much that a town at scale 1
+    # is left half served (docs/optimizer.md, "Day after day").
+    late_allowance_s: int = 0
+    late_cost_per_s: int = 50
     keep_round_s: int = 7200
     keep_round_late_s: int = 7200
     second_visit_gap_s: int = 4 * 3600
