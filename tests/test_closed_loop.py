@@ -134,8 +134,9 @@ def test_half_fleet_and_a_breakdown_name_exactly_the_points_left_undone(
         faults=FaultConfig.none(),
         withheld_trucks=withheld,
         breakdown=breakdown,
-        # The breakdown's re-plan is what is judged here, not the afternoon's look, in a
-        # district whose towns do not lend each other trucks.
+        # The breakdown's re-plan is what is judged here, not the catch-up or the
+        # afternoon's look, in a district whose towns do not lend each other trucks.
+        catch_up_at=None,
         afternoon_replan_at=None,
         lend_trucks=0,
     )

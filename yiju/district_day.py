@@ -38,6 +38,8 @@ class DayOptions:
     # and looks again from the day's readings (None: no second look).
     morning_plan_at: str = "03:30"
     afternoon_replan_at: str | None = "16:00"
+    # A look at the first window's end when the morning plan left points unserved.
+    catch_up_at: str | None = "07:00"
     # A truck that breaks down, and how long the dispatcher takes to notice and re-plan.
     breakdown: Breakdown | None = None
     replan_after_min: int = 20
@@ -65,6 +67,7 @@ class DayOptions:
             faults=self.faults,
             morning_plan_at=self.morning_plan_at,
             afternoon_replan_at=self.afternoon_replan_at,
+            catch_up_at=self.catch_up_at,
             breakdowns=(self.breakdown,) if self.breakdown is not None else (),
             replan_after_min=self.replan_after_min,
             lend_trucks=self.lend_trucks,

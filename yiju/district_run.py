@@ -37,7 +37,7 @@ from core import credentials
 from core.dispatch import PlanKind, StopKind
 from core.influx import InfluxClient
 from core.localday import MS_PER_DAY, MS_PER_MINUTE, LocalDay, at_local, local_date, parse_clock
-from core.plans import PlanRecord, PlanStore
+from core.plans import PlanRecord, PlanStore, UnservedStop
 from core.registry import Registry
 from core.settings import Settings
 from core.topics import Topics
@@ -85,6 +85,11 @@ class RunOptions:
     # filling faster than forecast (a day's garbage varies ±15 % per point): those that
     # would not last until tomorrow's round get an evening visit. None: no second look.
     afternoon_replan_at: str | None = "16:00"
+    # yiju only: when the morning plan leaves points unserved (a first window holding
+    # more deadlines than the early shifts can meet), a look at the end of that window
+    # re-plans the rest of the day, so those points go to the next window instead of
+    # waiting for tomorrow. None: no such look.
+    catch_up_at: str | None = "07:00"
     # Breakdowns: these scheduled ones, plus `breakdowns_per_day` drawn from the seed
     # (a truck and a time inside its shift), the same for every policy.
     breakdowns: tuple[Breakdown, ...] = ()
@@ -119,8 +124,9 @@ class RunOptions:
         if min(self.replan_after_min, self.breakdowns_per_day, self.lend_trucks) < 0:
             raise ValueError("replan_after_min, breakdowns_per_day and lend_trucks must be ≥ 0")
         parse_clock(self.morning_plan_at)
-        if self.afternoon_replan_at is not None:
-            parse_clock(self.afternoon_replan_at)
+        for clock in (self.afternoon_replan_at, self.catch_up_at):
+            if clock is not None:
+                parse_clock(clock)
 
     @property
     def day_list(self) -> list[date]:
@@ -149,6 +155,26 @@ class RunReport:
         """Messages the broker acknowledged that ingest neither wrote nor dead-lettered."""
         ing = self.ingest
         return max(0, self.simulation.acknowledged - (ing.written + ing.deadlettered))
+
+
+def left_by_morning(plans: list[PlanRecord], day: date) -> list[UnservedStop]:
+    """The points `day`'s morning garbage plan (its first for every town) left
+    unserved, second visits aside (the first visit of those points is planned)."""
+    morning = next(
+        (
+            p
+            for p in plans
+            if p.kind == "garbage" and p.date == day.isoformat() and p.town_id is None
+        ),
+        None,
+    )
+    if morning is None:
+        return []
+    return [
+        u
+        for u in morning.unserved
+        if u.kind == StopKind.POINT and not u.detail.startswith("second visit")
+    ]
 
 
 def daily_breakdowns(
@@ -301,10 +327,13 @@ class DistrictRun:
         for day in o.day_list:
             at = at_local(day, parse_clock(o.morning_plan_at), self.tz)
             actions.append((at, partial(self._morning, ingest, day)))
-        if o.policy == "yiju" and o.afternoon_replan_at is not None:
+        looks = ((o.catch_up_at, self._catch_up), (o.afternoon_replan_at, self._afternoon))
+        for clock, look in looks if o.policy == "yiju" else ():
+            if clock is None:
+                continue
             for day in o.day_list:
-                at = at_local(day, parse_clock(o.afternoon_replan_at), self.tz)
-                actions.append((at, partial(self._afternoon, ingest, day)))
+                at = at_local(day, parse_clock(clock), self.tz)
+                actions.append((at, partial(look, ingest, day)))
         if o.policy == "yiju":
             for b in self.breakdowns:
                 notice = b.at_ms + o.replan_after_min * MS_PER_MINUTE
@@ -327,6 +356,26 @@ class DistrictRun:
         # Pest control runs on its cycle from the visit records under either policy.
         self._plan("pest", day, now_ms)
         self._timed("morning plans", t)
+
+    def _catch_up(self, ingest: IngestService, day: date, now_ms: int) -> None:
+        """Re-plan the rest of the day when the morning plan left points unserved."""
+        left = left_by_morning(self.plans, day)
+        if not left:
+            return
+        t = time.monotonic()
+        self.say(
+            f"dispatcher: the morning plan left {len(left)} points unserved; "
+            "re-planning the rest of the day"
+        )
+        ingest.wait_idle(timeout=60)
+        self._plan(
+            "garbage",
+            day,
+            now_ms,
+            excluded=(*self._broken_on(day, now_ms), *self.options.withheld_trucks),
+            from_ms=now_ms,
+        )
+        self._timed("catch-up re-plans", t)
 
     def _afternoon(self, ingest: IngestService, day: date, now_ms: int) -> None:
         """Re-plan the rest of the day from the day's readings: points not yet cleared,
