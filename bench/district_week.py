@@ -88,6 +88,7 @@ def run_policy(policy: Policy, scale: float, args: argparse.Namespace, folder: P
             plan_time_limit_s=args.plan_time_limit,
             ingest_workers=args.ingest_workers,
             afternoon_replan_at=None if args.afternoon_look == "none" else args.afternoon_look,
+            catch_up_at=None if args.catch_up == "none" else args.catch_up,
         )
         return run_days(settings, registry, options, progress=lambda text: print(text, flush=True))
     finally:
@@ -157,6 +158,11 @@ def main() -> int:
         "--afternoon-look",
         default=RunOptions.__dataclass_fields__["afternoon_replan_at"].default,
         help="local time of yiju's afternoon re-plan, or 'none'",
+    )
+    parser.add_argument(
+        "--catch-up",
+        default=RunOptions.__dataclass_fields__["catch_up_at"].default,
+        help="local time of yiju's look after a morning plan that left points, or 'none'",
     )
     parser.add_argument(
         "--keep", type=Path, help="keep each policy's plans and data under this folder"
