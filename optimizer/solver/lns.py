@@ -32,6 +32,10 @@ from optimizer.solver.budget import Budget
 
 log = logging.getLogger("yiju.optimizer")
 
+# A solution as OR-Tools holds it, named here so that code outside the solver (the
+# tests of this loop) need not import OR-Tools to type it.
+Assignment = pywrapcp.Assignment
+
 
 @dataclass(frozen=True, slots=True)
 class LnsParams:

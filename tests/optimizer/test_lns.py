@@ -14,7 +14,6 @@ import random
 
 import numpy as np
 import pytest
-from ortools.constraint_solver import pywrapcp
 
 from core.localday import LocalDay
 from core.plans import PlanState
@@ -23,7 +22,13 @@ from optimizer.planning.state import DistrictState
 from optimizer.planning.tasks import PlanTask
 from optimizer.solver.budget import Budget
 from optimizer.solver.build import Model, build_model
-from optimizer.solver.lns import LnsParams, Ruin, current_routes, ruin_and_recreate
+from optimizer.solver.lns import (
+    Assignment,
+    LnsParams,
+    Ruin,
+    current_routes,
+    ruin_and_recreate,
+)
 from optimizer.solver.params import SolveParams
 from optimizer.solver.portfolio import solve
 from optimizer.solver.problem import (
@@ -99,11 +104,11 @@ class _Started:
     """A built model, its first solution and the LNS's inputs."""
 
     model: Model
-    start: pywrapcp.Assignment
+    start: Assignment
     stops: list[int]
     node_of: list[int]
 
-    def improve(self, budget: Budget, params: LnsParams | None = None) -> pywrapcp.Assignment:
+    def improve(self, budget: Budget, params: LnsParams | None = None) -> Assignment:
         return ruin_and_recreate(
             self.model.routing,
             self.start,
