@@ -76,6 +76,9 @@ DEFAULT_SETUP_ON = ("R101", "R102", "RC101")
 
 
 class Precomputed(DistanceMatrixSource):
+    """The instance's matrix as both distance and travel time: in Solomon's
+    instances a unit of distance takes a unit of time."""
+
     def __init__(self, matrix: np.ndarray) -> None:
         self.matrix = matrix
 
