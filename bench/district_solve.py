@@ -9,6 +9,7 @@ the comparison both get the sectors relaxed that way.
 bench/optimizer.py runs this and bench/solomon.py in one go.
 """
 
+# ruff: noqa: E402  (the sys.path fix below must run before the imports)
 from __future__ import annotations
 
 import sys
@@ -22,22 +23,22 @@ sys.path[:] = [str(_BENCH.parent)] + [
     p for p in sys.path if Path(p or ".").resolve() not in (_BENCH, _BENCH.parent)
 ]
 
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import math  # noqa: E402
-import time  # noqa: E402
-from dataclasses import replace  # noqa: E402
+import argparse
+import datetime as dt
+import math
+import time
+from dataclasses import replace
 
-from bench.solver_common import solve_pyvrp, start_run  # noqa: E402
-from core.localday import LocalDay  # noqa: E402
-from core.processes import process_pool  # noqa: E402
-from core.registry import Registry  # noqa: E402
-from optimizer.distance import GreatCircle  # noqa: E402
-from optimizer.garbage import garbage_tasks  # noqa: E402
-from optimizer.model import PlanTask, Solution, TimeWindow  # noqa: E402
-from optimizer.params import PlanningConfig  # noqa: E402
-from optimizer.planning import SOLVE_SHARE, allot_time, plan_day, solve_tasks  # noqa: E402
-from optimizer.state import DistrictState  # noqa: E402
+from bench.solver_common import solve_pyvrp, start_run
+from core.localday import LocalDay
+from core.processes import process_pool
+from core.registry import Registry
+from optimizer.distance import GreatCircle
+from optimizer.garbage import garbage_tasks
+from optimizer.model import PlanTask, Solution, TimeWindow
+from optimizer.params import PlanningConfig
+from optimizer.planning import SOLVE_SHARE, allot_time, plan_day, solve_tasks
+from optimizer.state import DistrictState
 
 DROP_M = 10_000_000  # objective penalty of a left-out stop, both solvers
 DAY = dt.date(2026, 11, 20)

@@ -19,6 +19,7 @@ Figures are wall-clock on whatever machine runs it; on the shared 2-core
 development machine other work competes for the cores.
 """
 
+# ruff: noqa: E402  (the sys.path fix below must run before the imports)
 from __future__ import annotations
 
 import sys
@@ -32,11 +33,11 @@ sys.path[:] = [str(_BENCH.parent)] + [
     p for p in sys.path if Path(p or ".").resolve() not in (_BENCH, _BENCH.parent)
 ]
 
-import argparse  # noqa: E402
+import argparse
 
-from bench.district_solve import bench_district  # noqa: E402
-from bench.solomon import bench_solomon, merge_rows, names  # noqa: E402
-from bench.solver_common import start_run  # noqa: E402
+from bench.district_solve import bench_district
+from bench.solomon import bench_solomon, merge_rows, names
+from bench.solver_common import start_run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ The instances are not shipped with yiju: give a folder of Solomon `.txt` files.
 bench/optimizer.py runs this and bench/district_solve.py in one go.
 """
 
+# ruff: noqa: E402  (the sys.path fix below must run before the imports)
 from __future__ import annotations
 
 import sys
@@ -29,17 +30,17 @@ sys.path[:] = [str(_BENCH.parent)] + [
     p for p in sys.path if Path(p or ".").resolve() not in (_BENCH, _BENCH.parent)
 ]
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import math  # noqa: E402
-import statistics  # noqa: E402
-from concurrent.futures import Executor  # noqa: E402
-from typing import Literal, NotRequired, TypedDict  # noqa: E402
+import argparse
+import json
+import logging
+import math
+import statistics
+from concurrent.futures import Executor
+from typing import Literal, NotRequired, TypedDict
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from bench.solomon_instances import (  # noqa: E402
+from bench.solomon_instances import (
     BEST_KNOWN,
     BEST_KNOWN_HIERARCHICAL,
     SCALE,
@@ -47,16 +48,16 @@ from bench.solomon_instances import (  # noqa: E402
     read_solomon,
     solomon_files,
 )
-from bench.solver_common import solve_pyvrp, start_run  # noqa: E402
-from core.processes import process_pool  # noqa: E402
-from optimizer.model import (  # noqa: E402
+from bench.solver_common import solve_pyvrp, start_run
+from core.processes import process_pool
+from optimizer.model import (
     DistanceMatrixSource,
     Problem,
     ProblemBuilder,
     TimeWindow,
 )
-from optimizer.params import SolveParams  # noqa: E402
-from optimizer.routing import solve  # noqa: E402
+from optimizer.params import SolveParams
+from optimizer.routing import solve
 
 # (feasible, distance in Solomon's units, wall seconds)
 Run = tuple[bool, float, float]
