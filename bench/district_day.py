@@ -28,7 +28,7 @@ import tempfile
 import time
 from datetime import date
 
-from core.influx import InfluxClient
+from core.influx import InfluxClient, series_values
 from core.localday import MS_PER_HOUR, LocalDay
 from core.settings import Settings
 from simulators.district import generate_district
@@ -68,9 +68,9 @@ def run(scale: float, workers: int, plan_limit: float, folder: Path) -> tuple[Da
         report = DistrictDay(settings, registry, options, progress=print).run()
         with InfluxClient.from_settings(settings) as influx:
             stored = sum(
-                int(s["values"][0][1])
+                int(row["count"])
                 for m, field in (("bin", "fill_pct"), ("sewer", "level_cm"), ("camera", "online"))
-                for s in influx.query(f'SELECT count("{field}") FROM "{m}"')
+                for row in series_values(influx.query(f'SELECT count("{field}") FROM "{m}"'))
             )
         return report, stored
     finally:

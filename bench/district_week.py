@@ -31,6 +31,7 @@ _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if p != _HERE]
 
 import argparse
+import dataclasses
 import logging
 import tempfile
 import time
@@ -156,7 +157,9 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true", help="run yiju only")
     parser.add_argument(
         "--afternoon-look",
-        default=RunOptions.__dataclass_fields__["afternoon_replan_at"].default,
+        default=next(
+            f.default for f in dataclasses.fields(RunOptions) if f.name == "afternoon_replan_at"
+        ),
         help="local time of yiju's afternoon re-plan, or 'none'",
     )
     parser.add_argument(

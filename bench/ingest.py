@@ -34,16 +34,14 @@ import logging
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
-from typing import Any
 
 from core import credentials
-from core.influx import InfluxClient
+from core.influx import InfluxClient, series_values
+from core.registry import Registry
 from core.settings import Settings
 from ingest.service import IngestService
 from simulators.district import generate_district
@@ -120,21 +118,20 @@ def reference_rate(settings: Settings, devices: list[str], n: int, publishers: i
 
 
 def count(client: InfluxClient) -> int:
-    series = client.query('SELECT count("fill_pct") FROM "bin"')
-    return int(series[0]["values"][0][1]) if series else 0
+    rows = series_values(client.query('SELECT count("fill_pct") FROM "bin"'))
+    return int(rows[0]["count"]) if rows else 0
 
 
 def ingest_rate(
-    settings: Settings, registry: object, devices: list[str], n: int, publishers: int, workers: int
+    settings: Settings,
+    registry: Registry,
+    devices: list[str],
+    n: int,
+    publishers: int,
+    workers: int,
 ) -> tuple[float, int]:
     settings, admin = fresh_database(settings, "e2e")
-    service = IngestService(
-        settings,
-        registry,
-        workers,
-        group="bench",
-        stats_interval_s=5,  # type: ignore[arg-type]
-    )
+    service = IngestService(settings, registry, workers, group="bench", stats_interval_s=5)
     service.start()
     time.sleep(1.0 if workers > 1 else 0.2)
     result: dict[str, float] = {}
@@ -180,7 +177,12 @@ def fresh_database(settings: Settings, name: str) -> tuple[Settings, InfluxClien
 
 
 def drain_rate(
-    settings: Settings, registry: Any, devices: list[str], n: int, publishers: int, workers: int
+    settings: Settings,
+    registry: Registry,
+    devices: list[str],
+    n: int,
+    publishers: int,
+    workers: int,
 ) -> tuple[float, int]:
     """Ingest's own capacity: the stream is queued in its session first, then drained."""
     settings, admin = fresh_database(settings, "drain")
