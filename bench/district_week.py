@@ -1,6 +1,6 @@
 """Keeping the standard day after day: yiju's plans against a fixed-schedule district.
 
-    .venv/bin/python bench/district_week.py [--scale 0.05] [--days 7] [--no-baseline]
+    .venv/bin/python bench/district_week.py [--scale 0.05] [--days 7] [--no-baseline] [--plans]
 
 Runs the same simulated days (same seed, the default faults, one truck breakdown a
 day at a random time, the same demand) twice, each on its own Mosquitto and
@@ -39,6 +39,7 @@ from datetime import date
 
 import pandas as pd
 
+from core.dispatch import StopKind
 from core.settings import Settings
 from simulators.district import generate_district
 from simulators.faults import FaultConfig
@@ -102,7 +103,7 @@ def table(report: RunReport) -> pd.DataFrame:
     return out.round({"exposed min": 0, "truck-km": 1, "truck-h": 1, "plan s": 1})
 
 
-def describe(report: RunReport) -> None:
+def describe(report: RunReport, show_plans: bool = False) -> None:
     o = report.options
     print(f"\n== {o.policy}: {o.days} day(s) from {o.first_day} ==")
     print(table(report).to_string(index=False))
@@ -120,6 +121,20 @@ def describe(report: RunReport) -> None:
     if mornings:
         slowest = max(p.kpis.get("solve_s", 0.0) for p in mornings)
         print(f"garbage morning plans: {len(mornings)}, slowest {slowest:.1f} s")
+    if show_plans:
+        print("garbage plans (planned routes; a re-plan replaces what is left of earlier ones):")
+        for p in report.plans:
+            if p.kind != "garbage":
+                continue
+            stops = [s for r in p.routes for s in r.stops if s.kind is StopKind.POINT]
+            # Dispatched routes carry the point's own id on both of its visits.
+            second = len(stops) - len({s.stop_id for s in stops})
+            km = sum(r.distance_m for r in p.routes) / 1000
+            print(
+                f"  {p.date} {p.town_id or 'all towns'}: {len(p.routes)} routes, "
+                f"{len(stops)} point visits ({second} second), {km:,.0f} km, "
+                f"{len(p.unserved)} unserved"
+            )
     for b in report.breakdowns:
         print(f"breakdown: {b.truck_id} at {pd.Timestamp(b.at_ms, unit='ms', tz='UTC')}")
     for k in report.kpis:
@@ -168,6 +183,9 @@ def main() -> int:
         help="local time of yiju's look after a morning plan that left points, or 'none'",
     )
     parser.add_argument(
+        "--plans", action="store_true", help="print each garbage plan's routes, visits and km"
+    )
+    parser.add_argument(
         "--keep", type=Path, help="keep each policy's plans and data under this folder"
     )
     args = parser.parse_args()
@@ -183,7 +201,7 @@ def main() -> int:
         folder = args.keep or Path(tmp)
         for policy in policies:
             reports[policy] = run_policy(policy, args.scale, args, folder)
-            describe(reports[policy])
+            describe(reports[policy], args.plans)
     yiju = reports["yiju"]
     if "baseline" in reports:
         compare(yiju, reports["baseline"])
