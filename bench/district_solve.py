@@ -1,8 +1,10 @@
 """Benchmark: the generated district (scale 1: ~12,000 points, ~150 trucks, 7 towns)
 planned by `plan_day` within the budget; then yiju's solver and PyVRP (the
-reference) on the very same sector problems with the same per-sector time, both
-with `--workers` processes. PyVRP has no breaks and one window per client, so for
-the comparison both get the sectors relaxed that way.
+reference) on the same sector problems with the same per-sector time, both with
+`--workers` processes. PyVRP has no breaks and one window per client, so for the
+comparison both get the sectors relaxed that way. The sectors are built without
+the planned date (no weekend or calendar factors on the forecasts), unlike
+`plan_day`'s.
 
     .venv/bin/python bench/district_solve.py [--budget 120] [--workers 2]
 

@@ -186,10 +186,10 @@ def drain_rate(
 ) -> tuple[float, int]:
     """Ingest's own capacity: the stream is queued in its session first, then drained."""
     settings, admin = fresh_database(settings, "drain")
-    first = IngestService(settings, registry, workers, group="drain", stats_interval_s=0)
-    first.start()
+    opener = IngestService(settings, registry, workers, group="drain", stats_interval_s=0)
+    opener.start()
     time.sleep(1.0 if workers > 1 else 0.3)
-    first.stop()  # the session stays, and the broker queues for it
+    opener.stop()  # the session stays, and the broker queues for it
     publish(settings, devices, n, publishers, T0 + 2 * 10**9)
     service = IngestService(settings, registry, workers, group="drain", stats_interval_s=0)
     service.start()

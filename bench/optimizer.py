@@ -7,7 +7,7 @@ instances with the same time budget, in one run.
     and are not shipped with yiju: give a folder of Solomon .txt files with
     `--solomon DIR`.
 (b) The generated district (scale 1: ~12,000 points, ~150 trucks, 7 towns):
-    `plan_day` within the budget, then yiju's solver and PyVRP on the very same
+    `plan_day` within the budget, then yiju's solver and PyVRP on the same
     sector problems, relaxed to what PyVRP models (bench/district_solve.py).
 
     .venv/bin/python bench/optimizer.py --solomon /path/to/solomon [--skip-district]
