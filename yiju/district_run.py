@@ -360,26 +360,20 @@ class DistrictRun:
     def _catch_up(self, ingest: IngestService, day: date, now_ms: int) -> None:
         """Re-plan the rest of the day when the morning plan left points unserved."""
         left = left_by_morning(self.plans, day)
-        if not left:
-            return
-        t = time.monotonic()
-        self.say(
-            f"dispatcher: the morning plan left {len(left)} points unserved; "
-            "re-planning the rest of the day"
-        )
-        ingest.wait_idle(timeout=60)
-        self._plan(
-            "garbage",
-            day,
-            now_ms,
-            excluded=(*self._broken_on(day, now_ms), *self.options.withheld_trucks),
-            from_ms=now_ms,
-        )
-        self._timed("catch-up re-plans", t)
+        if left:
+            self.say(
+                f"dispatcher: the morning plan left {len(left)} points unserved; "
+                "re-planning the rest of the day"
+            )
+            self._rest_of_day(ingest, day, now_ms, "catch-up re-plans")
 
     def _afternoon(self, ingest: IngestService, day: date, now_ms: int) -> None:
         """Re-plan the rest of the day from the day's readings: points not yet cleared,
         and points cleared this morning that now look unable to last the night."""
+        self._rest_of_day(ingest, day, now_ms, "afternoon re-plans")
+
+    def _rest_of_day(self, ingest: IngestService, day: date, now_ms: int, phase: str) -> None:
+        """Every town's garbage re-planned from now, without today's broken trucks."""
         t = time.monotonic()
         ingest.wait_idle(timeout=60)
         self._plan(
@@ -389,7 +383,7 @@ class DistrictRun:
             excluded=(*self._broken_on(day, now_ms), *self.options.withheld_trucks),
             from_ms=now_ms,
         )
-        self._timed("afternoon re-plans", t)
+        self._timed(phase, t)
 
     def _broken_on(self, day: date, now_ms: int) -> list[str]:
         """Trucks broken down so far today (they are repaired overnight)."""
