@@ -105,6 +105,19 @@ def _usual_clock_s(reading: BinState | None, from_ms: int, from_s: int) -> int |
     return int(yesterday_s) if 0 <= yesterday_s < DAY_S and since_s > from_s else None
 
 
+def _daytime_round(usual_s: int | None, config: PlanningConfig) -> int | None:
+    """The round to keep for a point cleared yesterday at `usual_s`: an evening
+    clearance (an extra visit of a point that would not have lasted the night) moves
+    to the end of the day's last daytime window. Kept in the evening, such a point
+    would call a truck out from its depot every evening for a visit that the trucks
+    still on their daytime routes can make, late enough to last the night."""
+    windows = config.collection_windows
+    if usual_s is None or len(windows) < 2:
+        return usual_s
+    evening_s, daytime_end_s = windows[-1].seconds[0], windows[-2].seconds[1]
+    return daytime_end_s if usual_s >= evening_s else usual_s
+
+
 def plan_visits(
     fc: PointForecast,
     config: PlanningConfig,
@@ -118,14 +131,15 @@ def plan_visits(
 
     Each visit comes before the fill reaches `deadline_fill_pct` (or, already there,
     within `urgent_within_s`). The day's last visit must also leave the point below
-    `overnight_fill_pct` until tomorrow's first service (`next_service_s`): a release time. When
-    one visit cannot be both before the deadline and after the release, the point gets
-    two: the second in the last window, from the release on, the first before the
-    deadline, at least `second_visit_gap_s` earlier and late enough that the refilling
-    bin lasts until the second's latest start (dropped when nothing fits: a point too
-    full to last even so is still served twice). A point `cleared` today gets a visit
-    only when it would not last until tomorrow's service. Empty: no window is left.
-    With `config.second_visits` off: one visit before the deadline, no release."""
+    `overnight_fill_pct` until tomorrow's first service (`next_service_s`): a release
+    time. When one visit cannot be both before the deadline and after the release, the
+    point gets two: the second from the release on, in the earliest window that allows
+    it, the first before the deadline, at least `second_visit_gap_s` earlier and late
+    enough that the refilling bin lasts until the second's latest start (dropped when
+    nothing fits: a point too full to last even so is still served twice). A point
+    `cleared` today gets a visit only when it would not last until tomorrow's service.
+    Empty: no window is left. With `config.second_visits` off: one visit before the
+    deadline, no release."""
     left = _windows(config, from_s, None)
     if not left:
         return []
@@ -148,6 +162,7 @@ def plan_visits(
             return []
         return [(_windows(config, max(from_s, release), due) or before, None)]
     single = _windows(config, max(from_s, release), due)
+    usual_s = _daytime_round(usual_s, config)
     if single and usual_s is not None:
         # Keep to yesterday's round, about 24 h after yesterday's clearance: not much
         # earlier, so points do not drift towards the first window day after day
@@ -159,15 +174,36 @@ def plan_visits(
         single = steady or single
     if single:
         return [(single, None)]
-    last = left[-1]
-    opens = release if last.open_s <= release <= last.close_s else last.open_s
-    second = TimeWindow(opens, last.close_s)
-    latest_first = min(due, opens - config.second_visit_gap_s)
-    earliest_first = max(from_s, fc.release_s(second.close_s, limit, after))
-    first = _windows(config, earliest_first, latest_first) or _windows(config, from_s, latest_first)
-    if not first:
-        return [(before, None)]
-    return [(first, None), ((second,), first[0].open_s)]
+    return _two_visits(fc, config, from_s, left, release, due) or [(before, None)]
+
+
+def _two_visits(
+    fc: PointForecast,
+    config: PlanningConfig,
+    from_s: int,
+    left: tuple[TimeWindow, ...],
+    release: int,
+    due: int,
+) -> list[Visit]:
+    """A first visit before the deadline and a second from the release on, in the
+    earliest window after the first that holds both: a second visit in the daytime
+    window goes on a truck already out, where an evening one calls a truck out from
+    its depot. Empty when no window pair fits."""
+    limit, after = config.deadline_fill_pct, config.cleared_fill_pct
+    for window in left[1:]:
+        opens = max(window.open_s, release)
+        if window.close_s - opens < MIN_WINDOW_S:
+            continue
+        second = TimeWindow(opens, window.close_s)
+        latest_first = min(due, opens - config.second_visit_gap_s)
+        # The refilling bin must last until the second visit's latest start.
+        earliest_first = max(from_s, fc.release_s(second.close_s, limit, after))
+        first = _windows(config, earliest_first, latest_first) or _windows(
+            config, from_s, latest_first
+        )
+        if first:
+            return [(first, None), ((second,), first[0].open_s)]
+    return []
 
 
 def point_stops(

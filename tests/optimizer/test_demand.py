@@ -225,17 +225,43 @@ def test_mid_speed_point_gets_a_release_time() -> None:
 
 
 def test_fast_point_gets_two_visits() -> None:
-    """A point filling 150 % a day: one visit before its deadline, a second in the
-    evening window, at least the configured gap later, that lasts until tomorrow."""
+    """A point filling 150 % a day: one visit before its deadline, a second at least
+    the configured gap later that lasts until tomorrow, in the daytime window (on a
+    truck already out) because from there it lasts."""
     fc = _forecast(BinState(40.0, 0, _daily(150.0)), start_s=PLAN_AT)
     (first, since), (second, since2) = plan_visits(fc, CONFIG, PLAN_AT)
     assert since is None
     assert since2 == first[0].open_s
     assert fc.fill_at(first[-1].close_s, PLAN_AT, 130.0) <= CONFIG.deadline_fill_pct + 0.01
     assert second[0].open_s - first[-1].close_s >= CONFIG.second_visit_gap_s
-    assert (second[0].open_s, second[-1].close_s) >= (19 * HOUR, 22 * HOUR)
+    assert second[0].open_s >= 9 * HOUR
+    assert second[-1].close_s == 16 * HOUR
     tomorrow = CONFIG.next_service_s
-    assert CONFIG.cleared_fill_pct + fc.accumulated(second[0].open_s, tomorrow) <= 95 + 0.01
+    night = CONFIG.overnight_fill_pct
+    assert CONFIG.cleared_fill_pct + fc.accumulated(second[0].open_s, tomorrow) <= night + 0.01
+    # From any earlier start the bin would not last the night: the release rules.
+    assert CONFIG.cleared_fill_pct + fc.accumulated(second[0].open_s - 1800, tomorrow) > night
+
+
+def test_very_fast_point_gets_its_second_visit_in_the_evening() -> None:
+    """A point filling 250 % a day would not last the night from any daytime visit:
+    its second visit is in the evening window."""
+    fc = _forecast(BinState(40.0, 0, _daily(250.0)), start_s=PLAN_AT)
+    (first, _), (second, since2) = plan_visits(fc, CONFIG, PLAN_AT)
+    assert since2 == first[0].open_s
+    assert second[0].open_s >= 19 * HOUR
+    tomorrow = CONFIG.next_service_s
+    night = CONFIG.overnight_fill_pct
+    assert CONFIG.cleared_fill_pct + fc.accumulated(16 * HOUR, tomorrow) > night
+
+
+def test_evening_clearance_is_not_a_round_to_keep() -> None:
+    """A point cleared yesterday at 19:30 (an evening visit) keeps a round at the end
+    of the daytime window, not in the evening, which would call a truck out daily."""
+    fc = _forecast(BinState(20.0, 0, _daily(50.0)), start_s=PLAN_AT)
+    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT, usual_s=19 * HOUR + 1800)
+    assert windows[0].open_s == 16 * HOUR - CONFIG.keep_round_s
+    assert windows[-1].close_s == 16 * HOUR
 
 
 def test_cleared_point_gets_a_second_visit_only_when_needed() -> None:
