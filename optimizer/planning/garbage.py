@@ -105,17 +105,20 @@ def _usual_clock_s(reading: BinState | None, from_ms: int, from_s: int) -> int |
     return int(yesterday_s) if 0 <= yesterday_s < DAY_S and since_s > from_s else None
 
 
-def _daytime_round(usual_s: int | None, config: PlanningConfig) -> int | None:
-    """The round to keep for a point cleared yesterday at `usual_s`: an evening
-    clearance (an extra visit of a point that would not have lasted the night) moves
-    to the end of the day's last daytime window. Kept in the evening, such a point
-    would call a truck out from its depot every evening for a visit that the trucks
-    still on their daytime routes can make, late enough to last the night."""
+def _round_band(usual_s: int | None, config: PlanningConfig) -> tuple[int, int] | None:
+    """When today's visit of a point cleared yesterday at `usual_s` keeps its round:
+    from `keep_round_s` before to `keep_round_late_s` after that clock time. An
+    evening clearance (the afternoon look's extra visit of a point that would not
+    have lasted the night) is no round to keep: kept in the evening, such a point
+    would call a truck out from its depot every evening from then on, so it goes to
+    the daytime window (09:00–16:00), all of it, where the trucks out on their routes
+    take it and it lasts the night. None: no round to keep."""
+    if usual_s is None:
+        return None
     windows = config.collection_windows
-    if usual_s is None or len(windows) < 2:
-        return usual_s
-    evening_s, daytime_end_s = windows[-1].seconds[0], windows[-2].seconds[1]
-    return daytime_end_s if usual_s >= evening_s else usual_s
+    if len(windows) >= 2 and usual_s >= windows[-1].seconds[0]:
+        return windows[-2].seconds
+    return usual_s - config.keep_round_s, usual_s + config.keep_round_late_s
 
 
 def plan_visits(
@@ -162,15 +165,15 @@ def plan_visits(
             return []
         return [(_windows(config, max(from_s, release), due) or before, None)]
     single = _windows(config, max(from_s, release), due)
-    usual_s = _daytime_round(usual_s, config)
-    if single and usual_s is not None:
+    band = _round_band(usual_s, config)
+    if single and band is not None:
         # Keep to yesterday's round, about 24 h after yesterday's clearance: not much
         # earlier, so points do not drift towards the first window day after day
         # (crowding it and calling out more trucks), and not much later, where a day
         # busier than forecast overflows the bin before the truck comes. The deadline
         # and the release still rule.
-        lo = max(from_s, release, usual_s - config.keep_round_s)
-        steady = _windows(config, lo, min(due, usual_s + config.keep_round_late_s))
+        lo = max(from_s, release, band[0])
+        steady = _windows(config, lo, min(due, band[1]))
         single = steady or single
     if single:
         return [(single, None)]

@@ -256,12 +256,11 @@ def test_very_fast_point_gets_its_second_visit_in_the_evening() -> None:
 
 
 def test_evening_clearance_is_not_a_round_to_keep() -> None:
-    """A point cleared yesterday at 19:30 (an evening visit) keeps a round at the end
-    of the daytime window, not in the evening, which would call a truck out daily."""
+    """A point cleared yesterday at 19:30 (an evening visit) is served in the daytime
+    window, not kept in the evening, which would call a truck out for it every day."""
     fc = _forecast(BinState(20.0, 0, _daily(50.0)), start_s=PLAN_AT)
     ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT, usual_s=19 * HOUR + 1800)
-    assert windows[0].open_s == 16 * HOUR - CONFIG.keep_round_s
-    assert windows[-1].close_s == 16 * HOUR
+    assert [(w.open_s, w.close_s) for w in windows] == [(9 * HOUR, 16 * HOUR)]
 
 
 def test_cleared_point_gets_a_second_visit_only_when_needed() -> None:
