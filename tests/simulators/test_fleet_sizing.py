@@ -154,6 +154,24 @@ def test_twice_the_points_needs_more_trucks() -> None:
     assert large.tonnage_t == pytest.approx(2 * small.tonnage_t, rel=0.001)
 
 
+def test_routed_overhead_scales_the_work_not_the_legs() -> None:
+    """The routed overhead multiplies the serving and unloading hours, so a town whose
+    work fills several trucks needs about that many more; out-of-range figures are
+    refused."""
+    points = _points(800)
+    plain = size_town(
+        "t", points, [STATION], [DEPOT], _sites(2), DISTRICT, SizingFigures(plan_overhead=1.0)
+    )
+    routed = size_town(
+        "t", points, [STATION], [DEPOT], _sites(2), DISTRICT, SizingFigures(plan_overhead=1.5)
+    )
+    assert routed.trucks > plain.trucks
+    legs = plain.hours_needed - (plain.serving_h + plain.unloading_h)
+    assert routed.hours_needed > 1.5 * (plain.serving_h + plain.unloading_h) + legs - 0.2
+    with pytest.raises(ValueError, match="overhead"):
+        SizingFigures(plan_overhead=0.9)
+
+
 def test_markets_force_second_visits() -> None:
     """Bins that hold a busy day of residents' garbage at a market get two visits."""
     residential = _size(_points(50, bins=3))
