@@ -4,7 +4,7 @@ Scale 1.0 models the whole district (~290 communities, ~12,000 collection
 points, ~10,000 cameras); small scales (0.01–0.1) keep the same structure (seven
 towns, their stations and depots, every kind of record) with fewer communities
 and vehicles, for tests. Each town's trucks and pest crews are sized from its
-work (`simulators.fleet_sizing`): at scale 1 ~145 trucks, ~40 of them
+work (`simulators.fleet_sizing`): at scale 1 ~170 trucks, ~45 of them
 double-shifted (two crews), and ~27 pest crews.
 """
 
