@@ -41,8 +41,9 @@ def test_full_scale_counts_match_nanhai(full_district: Registry) -> None:
     assert 900 <= counts["sewage_outlets"] <= 1_100
     assert 9_000 <= counts["cameras"] <= 11_000
     assert counts["transfer_stations"] == 10
-    # Sized from the work (simulators/fleet_sizing.py), no longer a fixed 150 / 20.
-    assert 120 <= counts["trucks"] <= 170
+    # Sized from the work and the routed plans' overhead (simulators/fleet_sizing.py),
+    # no longer a fixed 150 / 20.
+    assert 150 <= counts["trucks"] <= 200
     assert 25 <= full_district.district.generator["double_shift_trucks"] <= 60
     assert 22 <= counts["pest_crews"] <= 32
     population = sum(c.population for c in full_district.communities)
