@@ -36,6 +36,7 @@ sys.path[:] = [str(_BENCH.parent)] + [
 import argparse
 
 from bench.district_solve import bench_district
+from bench.solomon import add_arguments as add_solomon_arguments
 from bench.solomon import bench_solomon, merge_rows, names
 from bench.solver_common import start_run
 
@@ -44,19 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--solomon", type=Path, help="folder with Solomon .txt instances")
-    parser.add_argument("--limit", type=float, default=10.0, help="seconds per Solomon instance")
+    add_solomon_arguments(parser)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds for the district")
-    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-district", action="store_true")
-    parser.add_argument("--only", help="comma-separated Solomon names to run")
-    parser.add_argument("--rows", type=Path, help="write the Solomon rows to this JSON file")
-    parser.add_argument(
-        "--merge",
-        type=Path,
-        nargs="+",
-        help="summarise Solomon rows written by earlier runs (--rows) instead of solving",
-    )
     args = parser.parse_args(argv)
     if args.merge:
         merge_rows(args.merge)

@@ -289,21 +289,26 @@ def names(text: str | None) -> set[str] | None:
     return {n.strip().upper() for n in text.split(",")} if text else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The Solomon options, shared with the driver bench/optimizer.py."""
     parser.add_argument("--solomon", type=Path, help="folder with Solomon .txt instances")
-    parser.add_argument("--limit", type=float, default=10.0, help="seconds per instance")
+    parser.add_argument("--limit", type=float, default=10.0, help="seconds per Solomon instance")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--only", help="comma-separated instance names to run")
-    parser.add_argument("--rows", type=Path, help="write the rows to this JSON file")
+    parser.add_argument("--only", help="comma-separated Solomon names to run")
+    parser.add_argument("--rows", type=Path, help="write the Solomon rows to this JSON file")
     parser.add_argument(
         "--merge",
         type=Path,
         nargs="+",
-        help="summarise rows written by earlier runs (--rows) instead of solving",
+        help="summarise Solomon rows written by earlier runs (--rows) instead of solving",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_arguments(parser)
     args = parser.parse_args(argv)
     if args.merge:
         merge_rows(args.merge)
