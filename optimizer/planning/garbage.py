@@ -107,18 +107,49 @@ def _usual_clock_s(reading: BinState | None, from_ms: int, from_s: int) -> int |
 
 def _round_band(usual_s: int | None, config: PlanningConfig) -> tuple[int, int] | None:
     """When today's visit of a point cleared yesterday at `usual_s` keeps its round:
-    from `keep_round_s` before to `keep_round_late_s` after that clock time. An
-    evening clearance (the afternoon look's extra visit of a point that would not
+    from `keep_round_s` before to `keep_round_late_s` after that time, counted in
+    collection time, so a band reaching into the morning's no-collection gap carries
+    on across it. A point cleared at 06:30 may come at 09:00-10:30 today, one cleared
+    at 09:30 from 05:30: counted on the clock, the first band would end at 07:00 and
+    the second start at 09:00, and the points the first window took on day 1 stayed
+    pinned to it (310 of 611 on day 2 at scale 0.05, with four more trucks out to
+    serve them before 07:00).
+
+    An evening clearance (the afternoon look's extra visit of a point that would not
     have lasted the night) is no round to keep: kept in the evening, such a point
     would call a truck out from its depot every evening from then on, so it goes to
     the daytime window (09:00–16:00), all of it, where the trucks out on their routes
-    take it and it lasts the night. None: no round to keep."""
+    take it and it lasts the night; and no band reaches into the evening. None: no
+    round to keep."""
     if usual_s is None:
         return None
-    windows = config.collection_windows
-    if len(windows) >= 2 and usual_s >= windows[-1].seconds[0]:
-        return windows[-2].seconds
-    return usual_s - config.keep_round_s, usual_s + config.keep_round_late_s
+    windows = [w.seconds for w in config.collection_windows]
+    if len(windows) >= 2:
+        if usual_s >= windows[-1][0]:
+            return windows[-2]
+        windows = windows[:-1]
+    at = _collection_s(windows, usual_s)
+    return (
+        _clock_s(windows, at - config.keep_round_s, earliest=True),
+        min(windows[-1][1], _clock_s(windows, at + config.keep_round_late_s, earliest=False)),
+    )
+
+
+def _collection_s(windows: list[tuple[int, int]], t: int) -> int:
+    """Seconds of collection time (inside `windows`, in order) before clock time `t`."""
+    return sum(max(0, min(t, b) - a) for a, b in windows)
+
+
+def _clock_s(windows: list[tuple[int, int]], c: int, *, earliest: bool) -> int:
+    """The clock time at `c` seconds of collection time: at a window's end or the next
+    one's opening (`earliest` picks the end); before the first window or after the
+    last, the clock runs on from its edge."""
+    passed = 0
+    for a, b in windows:
+        if c < passed + (b - a) or (earliest and c == passed + (b - a)):
+            return a + (c - passed)
+        passed += b - a
+    return windows[-1][1] + (c - passed)
 
 
 def plan_visits(
@@ -401,6 +432,27 @@ def sweep_sectors(
     return [(sec, d) for sec, d in zip(sectors, dealt, strict=True) if sec]
 
 
+def usual_rounds(
+    stops: list[PointStop], state: DistrictState, config: PlanningConfig, from_ms: int, from_s: int
+) -> dict[str, tuple[str, ...]]:
+    """Per truck, the stops of the points it cleared yesterday, in the order it cleared
+    them: its usual round, which the solver starts from (`Vehicle.usual`). A point's
+    second visit is in no round; a point cleared twice is in its last truck's. An
+    evening clearance is in no round either (`_round_band`): the evening truck's few
+    extra visits are no day's work to give it again."""
+    windows = config.collection_windows
+    evening = windows[-1].seconds[0] if len(windows) >= 2 else DAY_S
+    cleared: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for s in stops:
+        reading = state.bins.get(s.point.id)
+        if s.second or reading is None or reading.last_cleared_by is None:
+            continue
+        usual_s = _usual_clock_s(reading, from_ms, from_s)
+        if usual_s is not None and usual_s < evening:
+            cleared[reading.last_cleared_by].append((usual_s, s.stop_id))
+    return {truck: tuple(stop for _, stop in sorted(done)) for truck, done in cleared.items()}
+
+
 def _demand_steps(
     s: PointStop, trucks: list[Truck], from_s: int, registry: Registry, config: PlanningConfig
 ) -> tuple[tuple[int, int], ...]:
@@ -479,6 +531,7 @@ def garbage_tasks(
     stops, off_shift = _within_shifts(stops, trucks, from_s, town_id)
     unserved += off_shift
     sectors = sweep_sectors(stops, trucks, (town.lat, town.lon), unload_at, config, from_s)
+    rounds = usual_rounds(stops, state, config, from_ms, from_s)
     if not stations:
         log.warning("%s has no transfer station: trucks unload at their depots", town_id)
     tasks = []
@@ -529,6 +582,7 @@ def garbage_tasks(
                 shift=window,
                 rest=shift_break(truck.shift, window, config.break_slack_s),
                 start=(pos.lat, pos.lon) if pos is not None else None,
+                usual=rounds.get(truck.id, ()),
             )
         demand = sum(s.demand_kg for s in sector_stops)
         min_cap = min(t.capacity_kg for t in sector_trucks)

@@ -48,6 +48,9 @@ class BinState:
     current_rise_pct: float = 0.0
     current_weekday_days: float = 0.0
     current_weekend_days: float = 0.0
+    # The truck of that last clearance (a clearance recorded without one: None): the
+    # next morning's plan starts from each truck's round of the day before.
+    last_cleared_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,17 +177,20 @@ def read_state(
         hist,
     )
     clearances: dict[str, list[tuple[int, float]]] = {}
+    cleared_by: dict[str, tuple[int, str | None]] = {}
     for row in series_values(
         client.query(
             f'SELECT "fill_before_pct" AS fill FROM {clr_m} '
-            'WHERE time >= $since AND time <= $at GROUP BY "point_id"',
+            'WHERE time >= $since AND time <= $at GROUP BY "point_id", "vehicle_id"',
             params=hist,
         )
     ):
         if row.get("point_id") is not None and row.get("fill") is not None:
-            clearances.setdefault(str(row["point_id"]), []).append(
-                (int(row["time"]), float(row["fill"]))
-            )
+            point_id, at = str(row["point_id"]), int(row["time"])
+            clearances.setdefault(point_id, []).append((at, float(row["fill"])))
+            if point_id not in cleared_by or at >= cleared_by[point_id][0]:
+                truck = row.get("vehicle_id")
+                cleared_by[point_id] = (at, str(truck) if truck else None)
     weekday = local_date(day_start_ms, tz).weekday()
     shape = config.garbage_shape
     for point_id, row in last.items():
@@ -213,9 +219,13 @@ def read_state(
             # A clearance in between resets the fill: no rate across it.
             if ts - t0 >= 30 * 60_000 and fill >= f0 and (clear_ts is None or clear_ts <= t0):
                 rate = (fill - f0) / ((ts - t0) / MS_PER_HOUR)
-        past = clearances.get(point_id)
-        last_cleared = max(t for t, _ in past) if past else None
-        state.bins[point_id] = BinState(fill, ts, rate, rise, work, rest, last_cleared, *current)
+        last_cleared: int | None = None
+        by: str | None = None
+        if point_id in cleared_by:
+            last_cleared, by = cleared_by[point_id]
+        state.bins[point_id] = BinState(
+            fill, ts, rate, rise, work, rest, last_cleared, *current, last_cleared_by=by
+        )
     state.cleared = {p: int(r["time"]) for p, r in cleared.items()}
     visits = _last_by(
         client,

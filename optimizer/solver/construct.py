@@ -30,6 +30,13 @@ TIE_BREAK = 0.1
 # Seconds of score added to a second visit: a point's only visit of the day comes
 # first when the two compete for a truck (the solver's drop penalty agrees).
 SECOND_LATER_S = 1800
+# Seconds of score per place a truck following its usual round skips ahead: it keeps
+# the round's order, but does not wait an hour for a stop whose band opens late when
+# the next ones are open now.
+SKIP_S = 600
+# A stop of the round whose last window closes within this of its earliest start is
+# taken out of order.
+URGENT_S = 45 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,14 @@ def _rest_in_wait(rest: Break, arrive: int, begin: int) -> bool:
 
 
 def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step]]:
-    """One step list per vehicle of `problem` (possibly empty)."""
+    """One step list per vehicle of `problem` (possibly empty).
+
+    When some vehicles have a usual round (`Vehicle.usual`), each of those follows its
+    round (the stops still due, in the round's order, unloading when full) and the
+    other vehicles stay home: yesterday's routes are the best start the search can
+    have, a greedy route of every stop for every truck calls more trucks out than the
+    search can send home. The stops no round holds are left to the search to insert.
+    """
     stops = problem.stops
     n = len(stops)
     served = np.zeros(n, dtype=bool)
@@ -73,14 +87,24 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
     uses_load = bool(demand.any())
     order = sorted(range(len(problem.vehicles)), key=lambda v: problem.vehicles[v].shift.open_s)
     plans: list[list[Step]] = [[] for _ in problem.vehicles]
+    follow = any(problem.vehicles[v].usual for v in order)
+    position = {s.id: i for i, s in enumerate(stops)}
     for v in order:
         vehicle = problem.vehicles[v]
+        if follow and not vehicle.usual:
+            continue
         demand = np.array([s.demand_for(vehicle) for s in stops], dtype=np.int64)
+        rank = None
+        if follow:
+            rank = np.full(n, -1, dtype=np.int64)
+            for k, stop_id in enumerate(vehicle.usual):
+                rank[position[stop_id]] = k
         plans[v] = _route(
             problem,
             problem.vehicles[v],
             served,
-            required,
+            required if rank is None else required & (rank >= 0),
+            rank,
             stop_loc,
             (opens, closes, last_close, later),
             demand,
@@ -98,6 +122,7 @@ def _route(
     vehicle: Vehicle,
     served: np.ndarray,
     required: np.ndarray,
+    rank: np.ndarray | None,
     stop_loc: np.ndarray,
     windows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     demand: np.ndarray,
@@ -153,12 +178,19 @@ def _route(
         ok &= depart + home + extra <= close
         if not ok.any():
             return None
-        score = (
-            (begin - t)
-            + URGENCY * (last_close[cand] - begin)
-            + TIE_BREAK * (arrive - t)
-            + later[cand]
-        )
+        if rank is not None:
+            # The usual round's next stop, unless it opens much later or a stop
+            # further on closes soon (a point due earlier than yesterday's round).
+            slack = last_close[cand] - begin
+            gap = np.where(slack < URGENT_S, 0, rank[cand] - rank[cand].min())
+            score = (begin - t) + SKIP_S * gap + URGENCY * slack
+        else:
+            score = (
+                (begin - t)
+                + URGENCY * (last_close[cand] - begin)
+                + TIE_BREAK * (arrive - t)
+                + later[cand]
+            )
         j = int(np.argmin(np.where(ok, score, np.inf)))
         return int(cand[j]), int(depart[j]), int(arrive[j]), int(begin[j])
 

@@ -14,7 +14,7 @@ callers pass those objects back (a vehicle gets its `Depot`, not an index).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -126,6 +126,10 @@ class Vehicle:
     shift: TimeWindow
     rest: Break | None = None
     fixed_cost: int = 0
+    # The vehicle's usual round: ids of stops of this problem in the order it served
+    # them on its last day. A hint for the first solution (crews keep their rounds
+    # and the search starts from a plan that worked), never a constraint.
+    usual: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,7 @@ class ProblemBuilder:
         rest: Break | None = None,
         start: tuple[float, float] | None = None,
         fixed_cost: int = 0,
+        usual: tuple[str, ...] = (),
     ) -> Vehicle:
         self._claim("vehicle", id)
         if depot not in self._depots:
@@ -268,7 +273,7 @@ class ProblemBuilder:
         if capacity_kg < 0:
             raise ModelError(f"vehicle {id}: negative capacity {capacity_kg}")
         where = self.add_location(*start) if start is not None else depot.location
-        vehicle = Vehicle(id, depot, where, int(capacity_kg), shift, rest, fixed_cost)
+        vehicle = Vehicle(id, depot, where, int(capacity_kg), shift, rest, fixed_cost, usual)
         self._vehicles.append(vehicle)
         return vehicle
 
@@ -291,11 +296,27 @@ class ProblemBuilder:
             depots=tuple(self._depots),
             stations=tuple(self._stations),
             stops=tuple(self._stops),
-            vehicles=tuple(self._vehicles),
+            vehicles=self._vehicles_with_rounds(),
             distance_m=distance,
             duration_s=duration,
             station_copies=station_copies,
         )
+
+    def _vehicles_with_rounds(self) -> tuple[Vehicle, ...]:
+        """The vehicles, each usual round cut to this problem's stops (a point moved
+        to another sector, or not due today, drops out of it) and claimed once: a stop
+        in two rounds stays in the first vehicle's."""
+        known = {s.id for s in self._stops}
+        claimed: set[str] = set()
+        out = []
+        for v in self._vehicles:
+            kept = []
+            for stop_id in v.usual:
+                if stop_id in known and stop_id not in claimed:
+                    claimed.add(stop_id)
+                    kept.append(stop_id)
+            out.append(replace(v, usual=tuple(kept)) if len(kept) != len(v.usual) else v)
+        return tuple(out)
 
 
 class DistanceMatrixSource:
