@@ -27,6 +27,7 @@ PORTFOLIO_MIN_S = 2.5
 # Share of a fewest-trucks start's budget for yesterday's trucks alone; the rest is
 # for adding trucks when they leave required stops out.
 FEWEST_FIRST_SHARE = 0.6
+MIN_STEP_S = 0.5
 STARTS_ONE_PROCESS = (("construct", None), ("ortools", "PARALLEL_CHEAPEST_INSERTION"))
 STARTS_PARALLEL = (
     ("construct", None),
@@ -112,12 +113,17 @@ def _start(problem: Problem, params: SolveParams, budget: Budget, unload_at_end:
     return solve_start(problem, params, budget, unload_at_end)
 
 
+def _leaves_out(solution: Solution) -> bool:
+    return any(s.required for s in solution.dropped)
+
+
 def fewest_trucks(
     problem: Problem, params: SolveParams, budget: Budget, unload_at_end: bool
 ) -> Solution:
-    """A search from the vehicles' usual rounds with only the vehicles that have one,
-    adding one more vehicle at a time (the longest shift, then the largest, first)
-    while required stops are left out.
+    """A search from the vehicles' usual rounds with only the vehicles that have one:
+    when they serve every required stop, one fewer is tried too (the truck with the
+    fewest visits stays home); while they leave stops out, one more vehicle is added
+    at a time (the longest shift, then the largest, first).
 
     Local search seldom sends a truck home: a stop it cannot place on the routes at
     hand goes to an idle truck at its fixed cost, and emptying that truck again takes
@@ -131,14 +137,26 @@ def fewest_trucks(
         (v for v in problem.vehicles if not v.usual),
         key=lambda v: (v.shift.open_s - v.shift.close_s, -v.capacity_kg, v.id),
     )
-    first = FEWEST_FIRST_SHARE if spare else 1.0
+    first = FEWEST_FIRST_SHARE if spare or len(fleet) > 1 else 1.0
     solution = solve_start(
         replace(problem, vehicles=tuple(fleet)), params, budget.share(first), unload_at_end
     )
-    while spare and any(s.required for s in solution.dropped) and not budget.expired():
+    if not _leaves_out(solution) and len(solution.routes) > 1 and first < 1:
+        # Yesterday's trucks sufficed: try one fewer (a busy day's extra truck would
+        # otherwise be in tomorrow's rounds, and the day after's).
+        lightest = min(solution.routes, key=lambda r: len(r.visits)).vehicle
+        fewer = tuple(v for v in fleet if v.id != lightest.id)
+        trial = solve_start(
+            replace(problem, vehicles=fewer), params, budget.share(1 - first), unload_at_end
+        )
+        if not _leaves_out(trial) and trial.objective < solution.objective:
+            solution = trial
+    while spare and _leaves_out(solution):
         fleet.append(spare.pop(0))
-        # The last step gets what is left; earlier ones half of it.
+        # The last step gets what is left, earlier ones half of it; every step gets a
+        # search, however late (a busy machine must not end the ladder with stops
+        # left out that an idle truck would serve).
         left = budget.remaining_s()
-        step = Budget.from_now(left if not spare else left / 2)
+        step = Budget.from_now(max(MIN_STEP_S, left if not spare else left / 2))
         solution = solve_start(replace(problem, vehicles=tuple(fleet)), params, step, unload_at_end)
     return solution

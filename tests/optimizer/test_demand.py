@@ -337,3 +337,26 @@ def test_replan_at_a_windows_end_offers_the_next_window() -> None:
     assert due < 19 * HOUR
     ((windows, _),) = plan_visits(fc, CONFIG, at)
     assert windows[0].open_s == 19 * HOUR
+
+
+@pytest.mark.parametrize(
+    ("usual", "band"),
+    [
+        # Cleared at 06:30: two hours of collection time on is 10:30, across the
+        # 07:00-09:00 gap, not 08:30 in it (which left the point pinned to 04:00-07:00).
+        (6 * HOUR + 1800, [(4 * HOUR + 1800, 7 * HOUR), (9 * HOUR, 10 * HOUR + 1800)]),
+        # Cleared at 09:30: two hours earlier reaches back to 05:30 in the first window.
+        (9 * HOUR + 1800, [(5 * HOUR + 1800, 7 * HOUR), (9 * HOUR, 11 * HOUR + 1800)]),
+        # Cleared at 15:00: the band stops at the daytime window's end, never reaching
+        # the evening window.
+        (15 * HOUR, [(13 * HOUR, 16 * HOUR)]),
+    ],
+)
+def test_steady_round_is_counted_in_collection_time(
+    usual: int, band: list[tuple[int, int]]
+) -> None:
+    """The round's band spans `keep_round_s` and `keep_round_late_s` of collection time,
+    so it carries on across the morning's no-collection gap."""
+    fc = _forecast(BinState(10.0, 0, _daily(40.0)), start_s=PLAN_AT)
+    ((windows, _),) = plan_visits(fc, CONFIG, PLAN_AT, usual_s=usual)
+    assert [(w.open_s, w.close_s) for w in windows] == band

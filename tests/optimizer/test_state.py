@@ -98,8 +98,9 @@ def test_state_without_influx() -> None:
 
 def test_daily_rate_measured_from_a_week_of_readings(influx_db: InfluxClient) -> None:
     """A point emptied every morning at 06:00 and filling 80 % a day (with the hourly
-    shape) shows a history of 80 % per weekday across its clearances; the forecast's
-    rate follows it, weighed against the registry's expectation."""
+    shape) shows a history of 80 % per weekday across its clearances, whichever truck
+    made them; the forecast's rate follows it, weighed against the registry's
+    expectation. The last clearance and its truck start tomorrow's round."""
     config = PlanningConfig()
     shape = config.garbage_shape
     tags = {"device_id": "bin-p5", "point_id": "p5", "community": "c1", "town": "t"}
@@ -118,7 +119,7 @@ def test_daily_rate_measured_from_a_week_of_readings(influx_db: InfluxClient) ->
             lines.append(
                 line(
                     schema.CLEARANCE.name,
-                    {"point_id": "p5", "community": "c1", "town": "t", "vehicle_id": "trk"},
+                    {"point_id": "p5", "community": "c1", "town": "t", "vehicle_id": f"trk{i}"},
                     {"fill_before_pct": fill(mornings[i - 1], morning)},
                     morning,
                 )
@@ -133,6 +134,7 @@ def test_daily_rate_measured_from_a_week_of_readings(influx_db: InfluxClient) ->
     assert reading.history_weekend_days == 0.0  # Monday to Friday
     assert 3.5 < reading.history_weekday_days < 4.0
     assert measured == pytest.approx(80.0, rel=0.01)
+    assert (reading.last_cleared_ms, reading.last_cleared_by) == (mornings[-1], "trk3")
     point = CollectionPoint(
         id="p5",
         community_id="c1",
