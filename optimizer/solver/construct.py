@@ -60,7 +60,10 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
     round (the stops still due, in the round's order, unloading when full) and the
     other vehicles stay home: yesterday's routes are the best start the search can
     have, a greedy route of every stop for every truck calls more trucks out than the
-    search can send home. The stops no round holds are left to the search to insert.
+    search can send home. A required stop no round holds (a point new to the plan, or
+    in the round of a truck left out of this problem) joins the round of its nearest
+    stop, right after it (`_with_loose_stops`); what a round's truck cannot fit is
+    left to the search to insert.
     """
     stops = problem.stops
     n = len(stops)
@@ -87,18 +90,17 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
     uses_load = bool(demand.any())
     order = sorted(range(len(problem.vehicles)), key=lambda v: problem.vehicles[v].shift.open_s)
     plans: list[list[Step]] = [[] for _ in problem.vehicles]
-    follow = any(problem.vehicles[v].usual for v in order)
-    position = {s.id: i for i, s in enumerate(stops)}
+    rounds = _with_loose_stops(problem, required)
+    follow = any(rounds)
     for v in order:
         vehicle = problem.vehicles[v]
-        if follow and not vehicle.usual:
+        if follow and not rounds[v]:
             continue
         demand = np.array([s.demand_for(vehicle) for s in stops], dtype=np.int64)
         rank = None
         if follow:
             rank = np.full(n, -1, dtype=np.int64)
-            for k, stop_id in enumerate(vehicle.usual):
-                rank[position[stop_id]] = k
+            rank[rounds[v]] = np.arange(len(rounds[v]))
         plans[v] = _route(
             problem,
             problem.vehicles[v],
@@ -115,6 +117,30 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
             unload_at_end,
         )
     return plans
+
+
+def _with_loose_stops(problem: Problem, required: np.ndarray) -> list[list[int]]:
+    """Each vehicle's usual round as stop indices, every required stop no round holds
+    put right after the round stop nearest to it (by driving time). Empty rounds when
+    no vehicle has one."""
+    position = {s.id: i for i, s in enumerate(problem.stops)}
+    rounds = [[position[stop_id] for stop_id in v.usual] for v in problem.vehicles]
+    held = [i for r in rounds for i in r]
+    if not held:
+        return rounds
+    loose = np.flatnonzero(required)
+    loose = loose[~np.isin(loose, held)]
+    if loose.size == 0:
+        return rounds
+    loc = np.array([s.location.index for s in problem.stops], dtype=np.int64)
+    anchors = np.array(held, dtype=np.int64)
+    to = problem.duration_s[np.ix_(loc[anchors], loc[loose])]
+    from_ = problem.duration_s[np.ix_(loc[loose], loc[anchors])].T
+    nearest = anchors[np.argmin(to + from_, axis=0)]
+    after: dict[int, list[int]] = {}
+    for stop, anchor in zip(loose.tolist(), nearest.tolist(), strict=True):
+        after.setdefault(anchor, []).append(stop)
+    return [[k for i in r for k in (i, *after.get(i, ()))] for r in rounds]
 
 
 def _route(

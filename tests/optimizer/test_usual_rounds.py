@@ -68,10 +68,19 @@ def _order(problem: Problem, truck: str) -> list[str]:
 
 def test_first_routes_follow_the_usual_rounds() -> None:
     """Each truck with a round keeps its order, even a roundabout one; a truck without
-    one stays home and the points no round holds are left to the search."""
-    problem = _problem({"t1": [3, 1, 0, 2], "t2": [7, 5, 6]})
+    one stays home."""
+    problem = _problem({"t1": [3, 1, 0, 2], "t2": [7, 5, 6, 4]})
     assert _order(problem, "t1") == ["p3", "p1", "p0", "p2"]
-    assert _order(problem, "t2") == ["p7", "p5", "p6"]
+    assert _order(problem, "t2") == ["p7", "p5", "p6", "p4"]
+    assert _order(problem, "t3") == []
+
+
+def test_a_point_in_no_round_joins_the_round_of_its_nearest_point() -> None:
+    """p3 and p4 were in no round yesterday (new points, or a truck kept home today):
+    each goes right after the round point nearest to it, p2 of t1 and p5 of t2."""
+    problem = _problem({"t1": [0, 1, 2], "t2": [7, 6, 5]})
+    assert _order(problem, "t1") == ["p0", "p1", "p2", "p3"]
+    assert _order(problem, "t2") == ["p7", "p6", "p5", "p4"]
     assert _order(problem, "t3") == []
 
 
@@ -79,7 +88,7 @@ def test_a_stop_closing_soon_is_taken_out_of_order() -> None:
     """p5 must be served by 09:30 today (due earlier than yesterday's round had it): the
     truck takes it first and keeps the round's order for the rest."""
     soon = (TimeWindow(9 * HOUR, 9 * HOUR + 1800),)
-    problem = _problem({"t1": [0, 1, 2, 3, 4, 5]}, windows={5: soon})
+    problem = _problem({"t1": [0, 1, 2, 3, 4, 5]}, n=6, windows={5: soon})
     assert _order(problem, "t1") == ["p5", "p0", "p1", "p2", "p3", "p4"]
 
 
