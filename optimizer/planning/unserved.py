@@ -115,7 +115,8 @@ def extra_vehicles(
     k = max(1, math.ceil(work / shift))
     for _ in range(attempts):
         fleet = tuple(
-            dataclasses.replace(model, id=f"extra-{i + 1}", start=model.depot.location)
+            # Trucks the town does not have yet: no usual round.
+            dataclasses.replace(model, id=f"extra-{i + 1}", start=model.depot.location, usual=())
             for i in range(k)
         )
         trial = dataclasses.replace(

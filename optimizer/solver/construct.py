@@ -122,9 +122,16 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
 def _with_loose_stops(problem: Problem, required: np.ndarray) -> list[list[int]]:
     """Each vehicle's usual round as stop indices, every required stop no round holds
     put right after the round stop nearest to it (by driving time). Empty rounds when
-    no vehicle has one."""
+    no vehicle has one. A problem cut down after it was built (a sizing run on some of
+    its stops) may name stops it no longer has, or copy a round: those are skipped,
+    and a stop stays in the first round that names it."""
     position = {s.id: i for i, s in enumerate(problem.stops)}
-    rounds = [[position[stop_id] for stop_id in v.usual] for v in problem.vehicles]
+    rounds: list[list[int]] = []
+    claimed: set[int] = set()
+    for v in problem.vehicles:
+        kept = [position[i] for i in v.usual if i in position and position[i] not in claimed]
+        claimed.update(kept)
+        rounds.append(kept)
     held = [i for r in rounds for i in r]
     if not held:
         return rounds

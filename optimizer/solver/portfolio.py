@@ -108,9 +108,15 @@ def _solve_in_process(
 def _start(problem: Problem, params: SolveParams, budget: Budget, unload_at_end: bool) -> Solution:
     """One start; the constructed one, when some vehicles have usual rounds, from the
     fewest trucks up (`fewest_trucks`)."""
-    if params.initial == "construct" and any(v.usual for v in problem.vehicles):
+    if params.initial == "construct" and any(_followers(problem)):
         return fewest_trucks(problem, params, budget, unload_at_end)
     return solve_start(problem, params, budget, unload_at_end)
+
+
+def _followers(problem: Problem) -> list[bool]:
+    """Per vehicle, whether its usual round holds a stop of the problem."""
+    ids = {s.id for s in problem.stops}
+    return [any(i in ids for i in v.usual) for v in problem.vehicles]
 
 
 def _leaves_out(solution: Solution) -> bool:
@@ -132,9 +138,10 @@ def fewest_trucks(
     (51.5 km and a second crew) from the whole fleet; yesterday's trucks are the fleet
     to try first.
     """
-    fleet = [v for v in problem.vehicles if v.usual]
+    follows = _followers(problem)
+    fleet = [v for v, f in zip(problem.vehicles, follows, strict=True) if f]
     spare = sorted(
-        (v for v in problem.vehicles if not v.usual),
+        (v for v, f in zip(problem.vehicles, follows, strict=True) if not f),
         key=lambda v: (v.shift.open_s - v.shift.close_s, -v.capacity_kg, v.id),
     )
     first = FEWEST_FIRST_SHARE if spare or len(fleet) > 1 else 1.0

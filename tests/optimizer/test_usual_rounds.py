@@ -21,6 +21,7 @@ from optimizer.solver.params import SolveParams
 from optimizer.solver.portfolio import solve
 from optimizer.solver.problem import Problem, ProblemBuilder, TimeWindow
 from simulators.district import generate_district
+from tests.optimizer.planned import plan
 from tests.optimizer.validator import great_circle, validate_solution
 
 HOUR = 3600
@@ -144,6 +145,7 @@ def test_another_truck_is_added_when_yesterdays_cannot_serve_all() -> None:
 
 
 DAY = dt.date(2026, 11, 20)
+TOWN = "guicheng"
 
 
 @pytest.fixture(scope="module")
@@ -151,34 +153,75 @@ def district() -> Registry:
     return generate_district(scale=0.05, seed=7)
 
 
-def test_rounds_come_from_yesterdays_clearances(district: Registry) -> None:
-    """The morning plan gives each truck the points it cleared yesterday in the order
-    it cleared them; an evening clearance is in no round."""
-    town = "guicheng"
+def _yesterday(district: Registry, town: str) -> tuple[DistrictState, dict[str, list[str]]]:
+    """A state at 03:30 in which the town's first two trucks cleared its points
+    yesterday, in turn, each round in reverse order of the registry's list, every
+    tenth point in the evening; and the rounds that gives (evening clearances aside)."""
     trucks = [t.id for t in district.trucks if t.town_id == town]
-    points = [p.id for p in district.points_in(town)]
     yesterday = LocalDay(DAY - dt.timedelta(days=1)).start_ms
     at = at_local(DAY, dt.time(3, 30))
     bins: dict[str, BinState] = {}
     expected: dict[str, list[str]] = {t: [] for t in trucks}
-    for i, point in enumerate(points):
+    for i, point in enumerate(p.id for p in district.points_in(town)):
         truck = trucks[i % 2]
-        # Cleared between 04:30 and 15:00, in reverse order of the registry's list, and
-        # every tenth point in the evening.
         evening = i % 10 == 9
         clock = 20 * HOUR if evening else 15 * HOUR - 60 * i
         cleared = yesterday + clock * 1000
         bins[point] = BinState(40.0, at - 1000, 2.0, last_cleared_ms=cleared, last_cleared_by=truck)
         if not evening:
-            expected[truck].append(point)
-    for truck in expected:
-        expected[truck].reverse()
-    state = DistrictState(at_ms=at, bins=bins)
+            expected[truck].insert(0, point)
+    return DistrictState(at_ms=at, bins=bins), expected
+
+
+def test_rounds_come_from_yesterdays_clearances(district: Registry) -> None:
+    """The morning plan gives each truck the points it cleared yesterday in the order
+    it cleared them; an evening clearance is in no round."""
+    state, expected = _yesterday(district, TOWN)
     config = dataclasses.replace(PlanningConfig(), second_visits=False)
     prepared = prepare_plan(
-        district, state, DAY, "garbage", town, from_ms=at, config=config, time_limit_s=5
+        district, state, DAY, "garbage", TOWN, from_ms=state.at_ms, config=config, time_limit_s=5
     )
     usual = {v.id: list(v.usual) for task in prepared.tasks for v in task.problem.vehicles}
-    assert usual[trucks[0]] == expected[trucks[0]]
-    assert usual[trucks[1]] == expected[trucks[1]]
-    assert all(not usual[t] for t in trucks[2:])
+    assert usual == expected
+
+
+def test_a_short_fleet_with_rounds_still_names_the_trucks_it_needs(district: Registry) -> None:
+    """One of yesterday's trucks alone today (the others are withheld): the plan from
+    its round names the points it leaves and sizes the extra trucks (sizing copies a
+    truck, without its round)."""
+    state, _ = _yesterday(district, TOWN)
+    withheld = [t.id for t in district.trucks if t.town_id == TOWN][1:]
+    checked = plan(
+        district,
+        state,
+        DAY,
+        "garbage",
+        TOWN,
+        time_limit_s=4,
+        from_ms=state.at_ms,
+        excluded_vehicles=withheld,
+    )
+    assert checked.problems == []
+    record = checked.record
+    assert record.unserved, "one truck cannot clear the town"
+    assert record.extra_vehicles_needed >= 1
+
+
+def test_a_problem_cut_after_it_was_built_keeps_its_rounds_valid() -> None:
+    """A sizing run solves some of a problem's stops with copies of one truck: rounds
+    naming stops the cut problem has not, or copied onto several trucks, are skipped
+    (a stop stays in the first round), and the solve serves every stop."""
+    problem = _problem({"t1": [0, 1, 2, 3, 4, 5, 6, 7]})
+    t1 = problem.vehicles[0]
+    cut = dataclasses.replace(
+        problem,
+        stops=problem.stops[4:],
+        vehicles=(t1, dataclasses.replace(t1, id="copy")),
+    )
+    steps = construct(cut)
+    assert [[cut.stops[s.stop].id for s in r if s.stop is not None] for r in steps] == [
+        ["p4", "p5", "p6", "p7"],
+        [],
+    ]
+    solution = solve(cut, SolveParams(time_limit_s=1.0, initial="construct"))
+    assert solution.dropped == ()
