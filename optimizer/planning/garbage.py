@@ -124,15 +124,21 @@ def _round_band(usual_s: int | None, config: PlanningConfig) -> tuple[int, int] 
     if usual_s is None:
         return None
     windows = [w.seconds for w in config.collection_windows]
+    if _in_evening(usual_s, config):
+        return windows[-2]
     if len(windows) >= 2:
-        if usual_s >= windows[-1][0]:
-            return windows[-2]
         windows = windows[:-1]
     at = _collection_s(windows, usual_s)
     return (
         _clock_s(windows, at - config.keep_round_s, earliest=True),
         min(windows[-1][1], _clock_s(windows, at + config.keep_round_late_s, earliest=False)),
     )
+
+
+def _in_evening(clock_s: int, config: PlanningConfig) -> bool:
+    """Whether `clock_s` falls in the evening window (the last of two or more)."""
+    windows = config.collection_windows
+    return len(windows) >= 2 and clock_s >= windows[-1].seconds[0]
 
 
 def _collection_s(windows: list[tuple[int, int]], t: int) -> int:
@@ -440,15 +446,13 @@ def usual_rounds(
     second visit is in no round; a point cleared twice is in its last truck's. An
     evening clearance is in no round either (`_round_band`): the evening truck's few
     extra visits are no day's work to give it again."""
-    windows = config.collection_windows
-    evening = windows[-1].seconds[0] if len(windows) >= 2 else DAY_S
     cleared: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for s in stops:
         reading = state.bins.get(s.point.id)
         if s.second or reading is None or reading.last_cleared_by is None:
             continue
         usual_s = _usual_clock_s(reading, from_ms, from_s)
-        if usual_s is not None and usual_s < evening:
+        if usual_s is not None and not _in_evening(usual_s, config):
             cleared[reading.last_cleared_by].append((usual_s, s.stop_id))
     return {truck: tuple(stop for _, stop in sorted(done)) for truck, done in cleared.items()}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.solver.problem import Break, Problem, Vehicle, is_second_visit
+from optimizer.solver.problem import Break, Problem, Vehicle, is_second_visit, rounds_within
 
 # Waiting longer than this for a window to open is not worth it for a first route;
 # a double-shifted truck done with the day's stops by 13:00 still waits for the
@@ -122,16 +122,11 @@ def construct(problem: Problem, *, unload_at_end: bool = True) -> list[list[Step
 def _with_loose_stops(problem: Problem, required: np.ndarray) -> list[list[int]]:
     """Each vehicle's usual round as stop indices, every required stop no round holds
     put right after the round stop nearest to it (by driving time). Empty rounds when
-    no vehicle has one. A problem cut down after it was built (a sizing run on some of
-    its stops) may name stops it no longer has, or copy a round: those are skipped,
-    and a stop stays in the first round that names it."""
+    no vehicle has one. Rounds are cut to the problem's stops again
+    (`rounds_within`): a problem cut down after it was built (a sizing run on some of
+    its stops) may name stops it no longer has, or copy a round."""
     position = {s.id: i for i, s in enumerate(problem.stops)}
-    rounds: list[list[int]] = []
-    claimed: set[int] = set()
-    for v in problem.vehicles:
-        kept = [position[i] for i in v.usual if i in position and position[i] not in claimed]
-        claimed.update(kept)
-        rounds.append(kept)
+    rounds = [[position[i] for i in r] for r in rounds_within(problem.vehicles, problem.stops)]
     held = [i for r in rounds for i in r]
     if not held:
         return rounds

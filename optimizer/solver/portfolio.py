@@ -10,7 +10,7 @@ from dataclasses import replace
 from core.processes import process_pool
 from optimizer.solver.budget import Budget
 from optimizer.solver.params import SolveParams
-from optimizer.solver.problem import Problem
+from optimizer.solver.problem import Problem, rounds_within
 from optimizer.solver.search import solve_start, uses_lns
 from optimizer.solver.solution import Solution
 
@@ -122,8 +122,7 @@ def _start(problem: Problem, params: SolveParams, budget: Budget, unload_at_end:
 
 def _followers(problem: Problem) -> list[bool]:
     """Per vehicle, whether its usual round holds a stop of the problem."""
-    ids = {s.id for s in problem.stops}
-    return [any(i in ids for i in v.usual) for v in problem.vehicles]
+    return [bool(r) for r in rounds_within(problem.vehicles, problem.stops)]
 
 
 def _leaves_out(solution: Solution) -> bool:

@@ -14,6 +14,7 @@ callers pass those objects back (a vehicle gets its `Depot`, not an index).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -174,6 +175,20 @@ def point_id_of(stop_id: str) -> str:
     return stop_id[: -len(SECOND_VISIT)] if is_second_visit(stop_id) else stop_id
 
 
+def rounds_within(vehicles: Sequence[Vehicle], stops: Sequence[Stop]) -> list[tuple[str, ...]]:
+    """Each vehicle's usual round cut to `stops` (a point moved to another sector, not
+    due today, or left out of a problem cut down after it was built drops out of it),
+    a stop kept in the first round that names it."""
+    known = {s.id for s in stops}
+    claimed: set[str] = set()
+    out = []
+    for v in vehicles:
+        kept = tuple(i for i in dict.fromkeys(v.usual) if i in known and i not in claimed)
+        claimed.update(kept)
+        out.append(kept)
+    return out
+
+
 class ProblemBuilder:
     """Collects locations, depots, stations, stops and vehicles, then builds a
     `Problem` with the matrices of a distance provider."""
@@ -296,27 +311,16 @@ class ProblemBuilder:
             depots=tuple(self._depots),
             stations=tuple(self._stations),
             stops=tuple(self._stops),
-            vehicles=self._vehicles_with_rounds(),
+            vehicles=tuple(
+                replace(v, usual=r) if r != v.usual else v
+                for v, r in zip(
+                    self._vehicles, rounds_within(self._vehicles, self._stops), strict=True
+                )
+            ),
             distance_m=distance,
             duration_s=duration,
             station_copies=station_copies,
         )
-
-    def _vehicles_with_rounds(self) -> tuple[Vehicle, ...]:
-        """The vehicles, each usual round cut to this problem's stops (a point moved
-        to another sector, or not due today, drops out of it) and claimed once: a stop
-        in two rounds stays in the first vehicle's."""
-        known = {s.id for s in self._stops}
-        claimed: set[str] = set()
-        out = []
-        for v in self._vehicles:
-            kept = []
-            for stop_id in v.usual:
-                if stop_id in known and stop_id not in claimed:
-                    claimed.add(stop_id)
-                    kept.append(stop_id)
-            out.append(replace(v, usual=tuple(kept)) if len(kept) != len(v.usual) else v)
-        return tuple(out)
 
 
 class DistanceMatrixSource:
