@@ -139,25 +139,42 @@ def test_both_policies_ran_the_same_days(
 ) -> None:
     """The same breakdown struck both; yiju re-planned the town (lending trucks of
     other towns when they were free), the baseline re-planned nothing and drove the
-    same fixed routes each day; yiju planned every morning, looked again at 16:00 and,
-    after a morning plan that left points, at 07:00."""
+    same fixed routes each day; yiju planned every morning and looked again at 16:00,
+    for every town, and at 07:00 re-planned each town its morning plan left points in,
+    and no other."""
     yiju, baseline = week["yiju"], week["baseline"]
     breakdown = _breakdown(small_district)
     assert yiju.breakdowns == baseline.breakdowns == [breakdown]
     town = small_district.truck_by_id[breakdown.truck_id].town_id
-    replans = [p for p in yiju.plans if p.kind == "garbage" and p.town_id == town]
-    assert len(replans) == 1
-    assert breakdown.truck_id not in {r.vehicle_id for r in replans[0].routes}
     fixed = [p for p in baseline.plans if p.kind == "garbage"]
     assert len(fixed) == DAYS
     stops = [[[s.stop_id for s in r.stops] for r in p.routes] for p in fixed]
     assert stops[0] == stops[1] == stops[2]
     whole = [p for p in yiju.plans if p.kind == "garbage" and p.town_id is None]
-    # Each day the morning plan and the afternoon look, and the 07:00 catch-up look on
-    # a day whose morning plan left points unserved.
-    days = [FIRST_DAY + timedelta(days=i) for i in range(DAYS)]
-    catch_ups = sum(1 for day in days if left_by_morning(yiju.plans, day))
-    assert len(whole) == 2 * DAYS + catch_ups
+    assert len(whole) == 2 * DAYS
+    for day in (FIRST_DAY + timedelta(days=i) for i in range(DAYS)):
+        left = sorted(
+            {
+                small_district.town_of(u.community_id)
+                for u in left_by_morning(yiju.plans, day)
+                if u.community_id is not None
+            }
+        )
+        towns = [
+            p.town_id
+            for p in yiju.plans
+            if p.kind == "garbage" and p.date == day.isoformat() and p.town_id is not None
+        ]
+        # The catch-ups come at 07:00, the breakdown's re-plan after 09:00.
+        after_breakdown = [town] if day == FIRST_DAY else []
+        assert towns == left + after_breakdown, f"{day}: re-plans for {towns}"
+        if after_breakdown:
+            replan = [
+                p
+                for p in yiju.plans
+                if p.kind == "garbage" and p.date == day.isoformat() and p.town_id == town
+            ]
+            assert breakdown.truck_id not in {r.vehicle_id for r in replan[-1].routes}
 
 
 def test_running_start_imports_visit_records(

@@ -358,14 +358,31 @@ class DistrictRun:
         self._timed("morning plans", t)
 
     def _catch_up(self, ingest: IngestService, day: date, now_ms: int) -> None:
-        """Re-plan the rest of the day when the morning plan left points unserved."""
+        """Re-plan the rest of the day of each town whose morning plan left points
+        unserved. The other towns keep their routes: a re-plan from 07:00 follows
+        yesterday's rounds rather than this morning's plan, and on day 7 of the week at
+        scale 0.05 re-planning every town for one point left in one of them took the
+        day's driving from 461 km planned to 612 km driven (30 Nov 2026)."""
         left = left_by_morning(self.plans, day)
-        if left:
-            self.say(
-                f"dispatcher: the morning plan left {len(left)} points unserved; "
-                "re-planning the rest of the day"
-            )
-            self._rest_of_day(ingest, day, now_ms, "catch-up re-plans")
+        towns = sorted({town for u in left if (town := self._town_of(u)) is not None})
+        if not towns:
+            return
+        self.say(
+            f"dispatcher: the morning plan left {len(left)} points unserved; "
+            f"re-planning the rest of the day for {', '.join(towns)}"
+        )
+        t = time.monotonic()
+        ingest.wait_idle(timeout=60)
+        excluded = (*self._broken_on(day, now_ms), *self.options.withheld_trucks)
+        for town_id in towns:
+            self._plan("garbage", day, now_ms, excluded=excluded, from_ms=now_ms, town_id=town_id)
+        self._timed("catch-up re-plans", t)
+
+    def _town_of(self, stop: UnservedStop) -> str | None:
+        community = stop.community_id
+        if community is None and (point := self.registry.point_by_id.get(stop.stop_id)):
+            community = point.community_id
+        return self.registry.town_of(community) if community is not None else None
 
     def _afternoon(self, ingest: IngestService, day: date, now_ms: int) -> None:
         """Re-plan the rest of the day from the day's readings: points not yet cleared,
