@@ -24,7 +24,14 @@ from tests.optimizer.planned import PlanRecorder, solve_counted
 from tests.optimizer.validator import validate_plan
 from yiju import district_run
 from yiju.day_kpis import DayKpis
-from yiju.district_run import Policy, RunOptions, RunReport, left_by_morning, run_days
+from yiju.district_run import (
+    Policy,
+    RunOptions,
+    RunReport,
+    left_by_morning,
+    run_days,
+    towns_of,
+)
 from yiju.localservices import LocalStack
 from yiju.running_start import import_pest_history, pest_history
 
@@ -153,13 +160,7 @@ def test_both_policies_ran_the_same_days(
     whole = [p for p in yiju.plans if p.kind == "garbage" and p.town_id is None]
     assert len(whole) == 2 * DAYS
     for day in (FIRST_DAY + timedelta(days=i) for i in range(DAYS)):
-        left = sorted(
-            {
-                small_district.town_of(u.community_id)
-                for u in left_by_morning(yiju.plans, day)
-                if u.community_id is not None
-            }
-        )
+        left = towns_of(small_district, left_by_morning(yiju.plans, day))
         towns = [
             p.town_id
             for p in yiju.plans

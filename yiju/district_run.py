@@ -177,6 +177,19 @@ def left_by_morning(plans: list[PlanRecord], day: date) -> list[UnservedStop]:
     ]
 
 
+def towns_of(registry: Registry, stops: list[UnservedStop]) -> list[str]:
+    """The towns of `stops` (by their community, else by their point), sorted; a stop
+    the registry does not know names no town."""
+    towns = set()
+    for stop in stops:
+        community = stop.community_id
+        if community is None and (point := registry.point_by_id.get(stop.stop_id)):
+            community = point.community_id
+        if community is not None and community in registry.community_by_id:
+            towns.add(registry.town_of(community))
+    return sorted(towns)
+
+
 def daily_breakdowns(
     registry: Registry, first_day: date, days: int, per_day: int, seed: int
 ) -> list[Breakdown]:
@@ -364,7 +377,7 @@ class DistrictRun:
         scale 0.05 re-planning every town for one point left in one of them took the
         day's driving from 461 km planned to 612 km driven (30 Nov 2026)."""
         left = left_by_morning(self.plans, day)
-        towns = sorted({town for u in left if (town := self._town_of(u)) is not None})
+        towns = towns_of(self.registry, left)
         if not towns:
             return
         self.say(
@@ -377,12 +390,6 @@ class DistrictRun:
         for town_id in towns:
             self._plan("garbage", day, now_ms, excluded=excluded, from_ms=now_ms, town_id=town_id)
         self._timed("catch-up re-plans", t)
-
-    def _town_of(self, stop: UnservedStop) -> str | None:
-        community = stop.community_id
-        if community is None and (point := self.registry.point_by_id.get(stop.stop_id)):
-            community = point.community_id
-        return self.registry.town_of(community) if community is not None else None
 
     def _afternoon(self, ingest: IngestService, day: date, now_ms: int) -> None:
         """Re-plan the rest of the day from the day's readings: points not yet cleared,

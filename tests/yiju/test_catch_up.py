@@ -16,7 +16,7 @@ from core.settings import Settings
 from optimizer.planning.state import BinState, DistrictState
 from simulators.district import generate_district
 from tests.optimizer.planned import plan
-from yiju.district_run import DistrictRun, RunOptions, left_by_morning
+from yiju.district_run import DistrictRun, RunOptions, left_by_morning, towns_of
 
 DAY = dt.date(2026, 11, 20)
 TOWN = "guicheng"
@@ -59,6 +59,25 @@ def test_left_by_morning_reads_the_days_first_plan_for_every_town() -> None:
     assert [u.stop_id for u in left_by_morning(plans, DAY)] == ["p1"]
     assert left_by_morning(plans[:1], DAY) == []
     assert left_by_morning([_plan(DAY, None, [])], DAY) == []
+
+
+def test_the_catch_up_names_only_the_towns_with_points_left() -> None:
+    """The look re-plans the towns of the points left, found by their community or,
+    without one, by their point; the other towns keep their morning routes."""
+    district = generate_district(scale=0.05, seed=7)
+    by_town = {t.id: district.points_in(t.id) for t in district.towns}
+    a, b, untouched = sorted(by_town)[:3]
+    left = [
+        _unserved(by_town[a][0].id, "shift full").model_copy(
+            update={"community_id": by_town[a][0].community_id}
+        ),
+        _unserved(by_town[b][3].id, "shift full"),  # no community: found by its point
+        _unserved(by_town[a][1].id, "shift full"),
+        _unserved("no-such-point", "shift full"),
+    ]
+    assert towns_of(district, left) == sorted([a, b])
+    assert untouched not in towns_of(district, left)
+    assert towns_of(district, []) == []
 
 
 def test_the_look_is_scheduled_for_yiju_only(tmp_path: Path) -> None:
