@@ -50,7 +50,7 @@ from optimizer.planning.baseline import fixed_schedule, for_day
 from optimizer.planning.config import PlanningConfig
 from optimizer.planning.day import plan_day
 from optimizer.planning.publish import dispatch_routes, store_route_stops
-from optimizer.planning.state import read_state
+from optimizer.planning.state import DistrictState, read_state
 from simulators.day import DaySummary, Progress, run_day
 from simulators.faults import Breakdown, FaultConfig
 from simulators.wire import Connection
@@ -393,9 +393,11 @@ class DistrictRun:
         excluded = (*self._broken_on(day, now_ms), *self.options.withheld_trucks)
         # The morning's time limit is for the whole district: each town gets its share
         # by points, so the look takes no longer than one plan of every town would.
+        # One state for all of them: each town's plan reads only its own points.
         points = {town: len(self.registry.points_in(town)) for town in towns}
+        total = sum(points.values())
+        state = self._state(day, now_ms)
         for town_id in towns:
-            share = points[town_id] / sum(points.values())
             self._plan(
                 "garbage",
                 day,
@@ -403,7 +405,8 @@ class DistrictRun:
                 excluded=excluded,
                 from_ms=now_ms,
                 town_id=town_id,
-                time_limit_s=self.options.plan_time_limit_s * share,
+                time_limit_s=self.options.plan_time_limit_s * points[town_id] / total,
+                state=state,
             )
         self._timed("catch-up re-plans", t)
 
@@ -522,17 +525,18 @@ class DistrictRun:
         borrowed: tuple[str, ...] = (),
         config: PlanningConfig | None = None,
         time_limit_s: float | None = None,
+        state: DistrictState | None = None,
     ) -> PlanRecord:
-        local = LocalDay(day, self.tz)
-        with InfluxClient.from_settings(self.settings) as influx:
-            state = read_state(influx, at_ms=at_ms, day_start_ms=local.start_ms)
+        """Plan and dispatch; from `state` when given (read at `at_ms`), else from the
+        state read now."""
+        state = state or self._state(day, at_ms)
         record = plan_day(
             self.registry,
             state,
             day,
             kind,
             town_id=town_id,
-            time_limit_s=time_limit_s or self.options.plan_time_limit_s,
+            time_limit_s=self.options.plan_time_limit_s if time_limit_s is None else time_limit_s,
             from_ms=from_ms,
             excluded_vehicles=excluded,
             borrowed_vehicles=borrowed,
@@ -540,6 +544,10 @@ class DistrictRun:
         )
         self._dispatch(record, at_ms)
         return record
+
+    def _state(self, day: date, at_ms: int) -> DistrictState:
+        with InfluxClient.from_settings(self.settings) as influx:
+            return read_state(influx, at_ms=at_ms, day_start_ms=LocalDay(day, self.tz).start_ms)
 
     def _dispatch(self, record: PlanRecord, at_ms: int) -> None:
         self.store.save(record)
