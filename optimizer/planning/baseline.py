@@ -32,7 +32,7 @@ def fixed_schedule(
     fills only (an empty state: no readings, no clearances, no positions)."""
     config = config or PlanningConfig()
     # Once a day at fixed times: no second visits, no urgency from readings.
-    fixed = dataclasses.replace(config, second_visits=False)
+    fixed = dataclasses.replace(config, second_visits=False, daily_round_load=True)
     state = DistrictState.empty(LocalDay(first_day, registry.district.tz).start_ms)
     return plan_day(registry, state, first_day, "garbage", time_limit_s=time_limit_s, config=fixed)
 

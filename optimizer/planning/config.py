@@ -107,6 +107,10 @@ class PlanningConfig:
     keep_round_late_s: int = 7200
     second_visit_gap_s: int = 4 * 3600
     second_visits: bool = True
+    # A stop's load is a day's garbage (the bin emptied at the same time yesterday),
+    # not the forecast from the plan's start: what a fixed daily round collects, and
+    # how a district without readings sizes its trucks' trips (baseline.py).
+    daily_round_load: bool = False
     # Hourly shape of garbage put out and the weekend factor per category (see above).
     garbage_hourly: tuple[float, ...] = DEFAULT_GARBAGE_HOURLY
     weekend_factors: tuple[tuple[str, float], ...] = DEFAULT_WEEKEND_FACTORS
