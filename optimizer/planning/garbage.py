@@ -169,7 +169,6 @@ def plan_visits(
     *,
     cleared: bool = False,
     usual_s: int | None = None,
-    cleared_s: int | None = None,
 ) -> list[Visit]:
     """The visits a point needs today and the windows of each (pure; see docs/optimizer.md,
     "Preventing exposure").
@@ -182,8 +181,7 @@ def plan_visits(
     it, the first before the deadline, at least `second_visit_gap_s` earlier and late
     enough that the refilling bin lasts until the second's latest start (dropped when
     nothing fits: a point too full to last even so is still served twice). A point
-    `cleared` today (at `cleared_s`, when known) gets a visit only when it would not
-    last until tomorrow's service or, earlier, tomorrow's round at the same hour.
+    `cleared` today gets a visit only when it would not last until tomorrow's service.
     Empty: no window is left. With `config.second_visits` off: one visit before the
     deadline, no release."""
     left = _windows(config, from_s, None)
@@ -204,13 +202,7 @@ def plan_visits(
     night = config.overnight_fill_pct
     release = fc.release_s(config.next_service_s, night, after)
     if cleared:
-        # Tomorrow's plan keeps today's round (`_round_band`) and serves the point by
-        # its deadline then; another visit today, which in the evening calls a truck
-        # out from its depot, only for a bin that would not last until that round.
-        until = config.next_service_s
-        if cleared_s is not None:
-            until = min(until, cleared_s + DAY_S)
-        if fc.fill_at(until, from_s, config.max_fill_pct) < night:
+        if fc.fill_at(config.next_service_s, from_s, config.max_fill_pct) < night:
             return []
         return [(_windows(config, max(from_s, release), due) or before, None)]
     single = _windows(config, max(from_s, release), due)
@@ -305,7 +297,6 @@ def point_stops(
             from_s,
             cleared=was_cleared,
             usual_s=_usual_clock_s(reading, from_ms, from_s),
-            cleared_s=from_s - (from_ms - cleared[point.id]) // 1000 if was_cleared else None,
         )
         if not visits and not was_cleared:
             unserved.append(

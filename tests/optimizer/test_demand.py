@@ -274,21 +274,6 @@ def test_cleared_point_gets_a_second_visit_only_when_needed() -> None:
     assert plan_visits(slow, CONFIG, start, cleared=True) == []
 
 
-def test_cleared_point_waits_for_tomorrows_round_when_it_lasts_until_then() -> None:
-    """Looking at 16:00: a point emptied at 05:00 that reaches the overnight limit
-    between 05:00 and 07:00 tomorrow is left to tomorrow's plan, which keeps its 05:00
-    round; one filling fast enough to reach it before 05:00 gets one more visit today.
-    Without its clearance time both get one, as tomorrow's service is 07:00."""
-    start, emptied = 16 * HOUR, 5 * HOUR
-    night = CONFIG.overnight_fill_pct
-    for per_day, visits in ((92.0, 0), (96.0, 1)):
-        fc = _forecast(BinState(3.0, emptied * 1000, _daily(per_day)), start_s=start)
-        assert fc.fill_at(CONFIG.next_service_s, start, 200.0) >= night
-        assert (fc.fill_at(emptied + DAY_S, start, 200.0) >= night) == (visits == 1)
-        assert len(plan_visits(fc, CONFIG, start, cleared=True, cleared_s=emptied)) == visits
-        assert len(plan_visits(fc, CONFIG, start, cleared=True)) == 1
-
-
 def test_fixed_schedule_never_plans_second_visits() -> None:
     """With second visits off a fast point is visited once, before its deadline."""
     fc = _forecast(BinState(40.0, 0, _daily(150.0)), start_s=PLAN_AT)
