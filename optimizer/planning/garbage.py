@@ -65,13 +65,12 @@ class PointStop:
         return is_second_visit(self.stop_id)
 
     def fill_at(self, t_s: int, from_s: int, config: PlanningConfig) -> float:
-        if self.since_s is None and config.daily_round_load:
-            # Emptied at this time yesterday, as on a fixed daily round.
-            gained = self.forecast.accumulated(t_s - DAY_S, t_s)
-            return min(config.max_fill_pct, config.cleared_fill_pct + gained)
-        if self.since_s is None:
+        since = self.since_s
+        if since is None and config.daily_round_load:
+            since = t_s - DAY_S  # emptied at this time yesterday, as on a fixed daily round
+        if since is None:
             return self.forecast.fill_at(t_s, from_s, config.max_fill_pct)
-        gained = self.forecast.accumulated(self.since_s, t_s)
+        gained = self.forecast.accumulated(since, t_s)
         return min(config.max_fill_pct, config.cleared_fill_pct + gained)
 
     def demand_at(self, t_s: int, from_s: int, config: PlanningConfig, density: float) -> int:
